@@ -1,0 +1,82 @@
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { createRequestHandler } from '@remix-run/express';
+import type { ServerBuild } from '@remix-run/node';
+import compression from 'compression';
+import express from 'express';
+import { sql } from 'kysely';
+import type { ViteDevServer } from 'vite';
+import { db } from './db.server.ts';
+import { env } from './env.server.ts';
+import { logger } from './logger.server.ts';
+import { originCheck, securityHeaders } from './security.server.ts';
+
+declare module '@remix-run/node' {
+  interface AppLoadContext {
+    cspNonce: string;
+    clientIp: string;
+  }
+}
+
+export const WEBHOOK_PATHS = ['/webhooks/stripe'];
+
+type Options =
+  | { mode: 'production'; buildDir: string }
+  | { mode: 'development'; vite: ViteDevServer };
+
+/** The HTTP app: headers, CSRF origin check, health, static files, then Remix. */
+export async function createExpressApp(options: Options): Promise<express.Express> {
+  const config = env();
+  const production = options.mode === 'production';
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.use(compression());
+  app.use(securityHeaders({ production }));
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await sql`select 1`.execute(db).then(() => undefined);
+      res.json({ status: 'ok', database: 'reachable' });
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, 'healthz: database unreachable');
+      res.status(503).json({ status: 'degraded', database: 'unreachable' });
+    }
+  });
+
+  app.use(originCheck({ appOrigin: new URL(config.APP_URL).origin, exempt: WEBHOOK_PATHS }));
+
+  let build: ServerBuild | (() => Promise<ServerBuild>);
+  if (options.mode === 'development') {
+    app.use(options.vite.middlewares);
+    const vite = options.vite;
+    build = () => vite.ssrLoadModule('virtual:remix/server-build') as Promise<ServerBuild>;
+  } else {
+    const clientDir = path.join(options.buildDir, 'client');
+    app.use('/assets', express.static(path.join(clientDir, 'assets'), { immutable: true, maxAge: '1y' }));
+    app.use(express.static(clientDir, { maxAge: '1h' }));
+    build = (await import(path.join(options.buildDir, 'server/index.js'))) as ServerBuild;
+  }
+
+  app.all(
+    '*',
+    createRequestHandler({
+      build,
+      mode: production ? 'production' : 'development',
+      getLoadContext: (req, res) => ({ cspNonce: String(res.locals.cspNonce), clientIp: req.ip ?? 'unknown' }),
+    }),
+  );
+
+  app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    logger.error({ err: error.message }, 'unhandled request error');
+    res.status(500).type('text/plain').send('Something went wrong on our side. Please try again.');
+  });
+  return app;
+}
+
+export function listen(app: express.Express, port: number, host?: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = host ? app.listen(port, host, () => resolve(server)) : app.listen(port, () => resolve(server));
+    server.once('error', reject);
+  });
+}
