@@ -30,6 +30,23 @@ export interface LoginThrottles {
   window_started_at: Generated<Timestamp>;
 }
 
+export interface StripeEvents {
+  account: string | null;
+  api_version: string | null;
+  attempts: Generated<number>;
+  id: string;
+  last_error: string | null;
+  livemode: boolean;
+  object_id: string | null;
+  outcome: string | null;
+  parked_at: Timestamp | null;
+  payload: Json;
+  processed_at: Timestamp | null;
+  received_at: Generated<Timestamp>;
+  stripe_created_at: Timestamp;
+  type: string;
+}
+
 export interface Users {
   bio: Generated<string>;
   created_at: Generated<Timestamp>;
@@ -52,6 +69,7 @@ export interface UserSessions {
 
 export interface DB {
   login_throttles: LoginThrottles;
+  stripe_events: StripeEvents;
   user_sessions: UserSessions;
   users: Users;
 }

@@ -10,7 +10,7 @@ loadDotEnv();
 process.env.NODE_ENV ??= 'development';
 
 runMain(async () => {
-  const app = await startApp({ mode: 'development', seed: true });
+  const app = await startApp({ mode: 'development', seed: true, stripeSandbox: true });
   stopOnSignals(app);
   say(`\nMakerfund is running at ${app.url}  (Ctrl-C to stop)`);
   say('Demo accounts: ada@makerfund.test / demo-password-ada (maker), pat@makerfund.test / demo-password-pat (patron)');

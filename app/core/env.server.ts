@@ -40,11 +40,30 @@ const EnvSchema = v.pipe(
     EMAIL_FROM: v.optional(v.pipe(v.string(), v.minLength(3)), 'Makerfund <hello@makerfund.localhost>'),
     WORKER_IN_PROCESS: v.optional(bool, 'true'),
     WORKER_CONCURRENCY: v.optional(positiveInt, '4'),
+    STRIPE_SECRET_KEY: v.optional(v.pipe(v.string(), v.regex(/^(sk|rk)_(test|live)_[0-9A-Za-z_]+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)'))),
+    // Points the Stripe SDK at another server (the local Stripe sandbox); unset for real Stripe.
+    STRIPE_API_BASE: v.optional(url(['http:', 'https:'])),
+    STRIPE_WEBHOOK_SECRETS: v.optional(
+      v.pipe(
+        v.string(),
+        v.transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean)),
+        v.check((secrets) => secrets.every((secret) => secret.startsWith('whsec_')), 'must be a comma-separated list of whsec_… secrets'),
+      ),
+    ),
   }),
+  v.forward(
+    v.check((env) => !env.STRIPE_SECRET_KEY || (env.STRIPE_WEBHOOK_SECRETS?.length ?? 0) > 0, 'is required when STRIPE_SECRET_KEY is set (webhooks must be verified)'),
+    ['STRIPE_WEBHOOK_SECRETS'],
+  ),
+  v.forward(
+    v.check((env) => env.NODE_ENV !== 'production' || Boolean(env.STRIPE_SECRET_KEY), 'is required in production'),
+    ['STRIPE_SECRET_KEY'],
+  ),
   v.transform((env) => ({
     ...env,
     APP_URL: env.APP_URL ?? `http://localhost:${env.PORT}`,
     DATA_DIR: path.resolve(env.DATA_DIR),
+    STRIPE_WEBHOOK_SECRETS: env.STRIPE_WEBHOOK_SECRETS ?? [],
   })),
 );
 

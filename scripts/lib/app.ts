@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ensureDatabase, type DatabaseHandle } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { dataDir, repoRoot, say } from './cli.ts';
+import { ensureStripe } from './stripe.ts';
 
 export type RunningApp = { url: string; server: http.Server; stop: () => Promise<void> };
 
@@ -15,6 +16,8 @@ export async function startApp(options: {
   mode: 'development' | 'production';
   port?: number;
   seed?: boolean;
+  /** Start the Stripe sandbox when no STRIPE_SECRET_KEY is configured (npm run dev). */
+  stripeSandbox?: boolean;
   database?: DatabaseHandle;
   log?: (message: string) => void;
 }): Promise<RunningApp> {
@@ -22,17 +25,19 @@ export async function startApp(options: {
   const database = options.database ?? (await ensureDatabase({ dataDir: dataDir(), log }));
   process.env.DATABASE_URL = database.url;
   await migrateToLatest(database.url);
+  const stripe =
+    options.stripeSandbox
+      ? await ensureStripe({ dataDir: dataDir(), appUrl: process.env.APP_URL ?? `http://localhost:${options.port || process.env.PORT || 3000}`, log })
+      : { stop: async () => {} };
 
   // App modules read configuration when first imported, so they are loaded only now.
   const { env, ConfigError } = await import('#app/core/env.server.ts');
   try {
     env();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      await database.stop();
-      throw error;
-    }
-    throw error;
+    await stripe.stop();
+    await database.stop();
+    throw error instanceof ConfigError ? error : new Error(`Configuration failed: ${String(error)}`);
   }
   const config = env();
   if (options.seed) {
@@ -80,6 +85,7 @@ export async function startApp(options: {
       await stopWorker();
       await closeVite();
       await pool.end();
+      await stripe.stop();
       await database.stop();
     })());
   return { url, server, stop };
