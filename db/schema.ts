@@ -30,6 +30,78 @@ export interface LoginThrottles {
   window_started_at: Generated<Timestamp>;
 }
 
+export interface PledgeInvoices {
+  amount_due: number;
+  amount_paid: Generated<number>;
+  attempt_count: Generated<number>;
+  billing_reason: string | null;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  hosted_invoice_url: string | null;
+  id: Generated<string>;
+  maker_net: number | null;
+  next_payment_attempt: Timestamp | null;
+  number: string | null;
+  paid_at: Timestamp | null;
+  period_end: Timestamp | null;
+  period_start: Timestamp | null;
+  platform_fee: number | null;
+  pledge_id: string;
+  receipt_sent_at: Timestamp | null;
+  status: string;
+  stripe_balance_transaction_id: string | null;
+  stripe_charge_id: string | null;
+  stripe_fee: number | null;
+  stripe_invoice_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Pledges {
+  amount: number;
+  cancel_at_period_end: Generated<boolean>;
+  checkout_expires_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  current_period_end: Timestamp | null;
+  current_period_start: Timestamp | null;
+  ended_at: Timestamp | null;
+  id: Generated<string>;
+  interval: string;
+  patron_id: string;
+  project_id: string;
+  scheduled_amount: number | null;
+  scheduled_tier_id: string | null;
+  started_at: Timestamp | null;
+  status: Generated<string>;
+  stripe_checkout_session_id: string | null;
+  stripe_customer_id: string | null;
+  stripe_price_id: string | null;
+  stripe_status: string | null;
+  stripe_subscription_id: string | null;
+  tier_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Projects {
+  created_at: Generated<Timestamp>;
+  currency: string;
+  description_md: Generated<string>;
+  id: Generated<string>;
+  maker_id: string;
+  name: string;
+  pitch: string;
+  repository_url: string | null;
+  slug: string;
+  stripe_product_id: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface StripeCustomers {
+  created_at: Generated<Timestamp>;
+  stripe_customer_id: string;
+  user_id: string;
+}
+
 export interface StripeEvents {
   account: string | null;
   api_version: string | null;
@@ -45,6 +117,32 @@ export interface StripeEvents {
   received_at: Generated<Timestamp>;
   stripe_created_at: Timestamp;
   type: string;
+}
+
+export interface TierPrices {
+  active: Generated<boolean>;
+  amount: number;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  id: Generated<string>;
+  interval: string;
+  stripe_price_id: string;
+  tier_id: string;
+}
+
+export interface Tiers {
+  archived_at: Timestamp | null;
+  benefits: Generated<Json>;
+  created_at: Generated<Timestamp>;
+  description: Generated<string>;
+  id: Generated<string>;
+  monthly_amount: number;
+  name: string;
+  patron_limit: number | null;
+  position: Generated<number>;
+  project_id: string;
+  updated_at: Generated<Timestamp>;
+  yearly_amount: number | null;
 }
 
 export interface Users {
@@ -69,7 +167,13 @@ export interface UserSessions {
 
 export interface DB {
   login_throttles: LoginThrottles;
+  pledge_invoices: PledgeInvoices;
+  pledges: Pledges;
+  projects: Projects;
+  stripe_customers: StripeCustomers;
   stripe_events: StripeEvents;
+  tier_prices: TierPrices;
+  tiers: Tiers;
   user_sessions: UserSessions;
   users: Users;
 }
