@@ -23,7 +23,7 @@ const url = (protocols: string[]) =>
   v.pipe(
     v.string(),
     v.url('must be a URL'),
-    v.check((value) => protocols.includes(new URL(value).protocol), `must start with ${protocols.join(' or ')}//`),
+    v.check((value) => protocols.includes(new URL(value).protocol), `must start with ${protocols.map((protocol) => `${protocol}//`).join(' or ')}`),
   );
 
 const EnvSchema = v.pipe(
@@ -40,6 +40,16 @@ const EnvSchema = v.pipe(
     EMAIL_FROM: v.optional(v.pipe(v.string(), v.minLength(3)), 'Makerfund <hello@makerfund.localhost>'),
     WORKER_IN_PROCESS: v.optional(bool, 'true'),
     WORKER_CONCURRENCY: v.optional(positiveInt, '4'),
+    // Makerfund's share of each payment, in percent (up to two decimals): shown at checkout and on receipts.
+    PLATFORM_FEE_PERCENT: v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^\d{1,2}(\.\d{1,2})?$/, 'must be a percentage like 5 or 2.5'),
+        v.transform((value) => Math.round(Number(value) * 100)),
+        v.maxValue(5000, 'must be at most 50'),
+      ),
+      '5',
+    ),
     STRIPE_SECRET_KEY: v.optional(v.pipe(v.string(), v.regex(/^(sk|rk)_(test|live)_[0-9A-Za-z_]+$/, 'must be a Stripe secret key (sk_test_… or sk_live_…)'))),
     // Points the Stripe SDK at another server (the local Stripe sandbox); unset for real Stripe.
     STRIPE_API_BASE: v.optional(url(['http:', 'https:'])),
@@ -59,8 +69,9 @@ const EnvSchema = v.pipe(
     v.check((env) => env.NODE_ENV !== 'production' || Boolean(env.STRIPE_SECRET_KEY), 'is required in production'),
     ['STRIPE_SECRET_KEY'],
   ),
-  v.transform((env) => ({
+  v.transform(({ PLATFORM_FEE_PERCENT, ...env }) => ({
     ...env,
+    PLATFORM_FEE_BASIS_POINTS: PLATFORM_FEE_PERCENT,
     APP_URL: env.APP_URL ?? `http://localhost:${env.PORT}`,
     DATA_DIR: path.resolve(env.DATA_DIR),
     STRIPE_WEBHOOK_SECRETS: env.STRIPE_WEBHOOK_SECRETS ?? [],

@@ -30,7 +30,10 @@ export async function createExpressApp(options: Options): Promise<express.Expres
   const production = options.mode === 'production';
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
+  // One reverse proxy in front: req.ip is the address it saw (the last X-Forwarded-For entry).
+  // `true` would take the first entry, which the client writes itself and could rotate to dodge
+  // the per-IP login throttle.
+  app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
   app.use(compression());
   app.use(securityHeaders({ production }));
 

@@ -1,4 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react';
+import { getFormProps, useForm } from '@conform-to/react';
 import { getValibotConstraint, parseWithValibot } from '@conform-to/valibot';
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from '@remix-run/node';
 import { Form, Link, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
@@ -43,7 +43,7 @@ export default function Login() {
       <h1>Log in</h1>
       <Form method="post" {...getFormProps(form)}>
         <FormErrors id={form.errorId} errors={form.errors} />
-        <input {...getInputProps(fields.redirectTo, { type: 'hidden' })} key={undefined} value={searchParams.get('redirectTo') ?? '/'} />
+        <input type="hidden" name={fields.redirectTo.name} value={searchParams.get('redirectTo') ?? '/'} />
         <Field field={fields.email} label="Email" type="email" autoComplete="email" />
         <Field field={fields.password} label="Password" type="password" autoComplete="current-password" />
         <button type="submit" disabled={navigation.state === 'submitting'}>

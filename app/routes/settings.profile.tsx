@@ -62,7 +62,7 @@ export default function ProfileSettings() {
           {linkFields.map((link, index) => {
             const parts = link.getFieldset();
             return (
-              <div className="link-row" key={link.key}>
+              <div className="link-row" key={link.key ?? link.id}>
                 <Field field={parts.label} label={`Link ${index + 1} label`} placeholder="GitHub" />
                 <Field field={parts.url} label={`Link ${index + 1} URL`} type="url" placeholder="https://github.com/you" />
               </div>

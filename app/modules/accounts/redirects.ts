@@ -9,7 +9,9 @@ export function safeRedirectPath(value: unknown, fallback = '/'): string {
   try {
     const resolved = new URL(value, 'http://makerfund.invalid');
     if (resolved.origin !== 'http://makerfund.invalid') return fallback;
-    return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+    const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
+    // Dot segments resolve away: `/.//evil.com` becomes `//evil.com`, another site.
+    return path.startsWith('//') ? fallback : path;
   } catch {
     return fallback;
   }

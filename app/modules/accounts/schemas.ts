@@ -89,15 +89,20 @@ const LinkSchema = v.strictObject({
 
 export const MAX_LINKS = 5;
 
-export const ProfileSchema = v.strictObject({
-  displayName: DisplayNameSchema,
-  bio: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(2000, 'A bio has at most 2000 characters')), ''),
-  links: v.pipe(
-    v.optional(v.array(LinkSchema), []),
-    v.maxLength(MAX_LINKS, `At most ${MAX_LINKS} links`),
-    v.check((links) => links.every((link) => !link.label || link.url), 'Every labelled link needs a URL'),
-    v.transform((links) => links.filter((link) => link.url).map((link) => ({ label: link.label || null, url: link.url as string }))),
-  ),
-});
+export const ProfileSchema = v.pipe(
+  v.strictObject({
+    displayName: DisplayNameSchema,
+    // No '' default here (see the transform below): conform turns an empty field into undefined and
+    // strips such a default again, so clearing the bio failed with "Expected string but received undefined".
+    bio: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(2000, 'A bio has at most 2000 characters'))),
+    links: v.pipe(
+      v.optional(v.array(LinkSchema), []),
+      v.maxLength(MAX_LINKS, `At most ${MAX_LINKS} links`),
+      v.check((links) => links.every((link) => !link.label || link.url), 'Every labelled link needs a URL'),
+      v.transform((links) => links.filter((link) => link.url).map((link) => ({ label: link.label || null, url: link.url as string }))),
+    ),
+  }),
+  v.transform((profile) => ({ ...profile, bio: profile.bio ?? '' })),
+);
 export type ProfileInput = v.InferOutput<typeof ProfileSchema>;
 export type ProfileLink = { label: string | null; url: string };

@@ -40,11 +40,28 @@ export type CurrentUser = User;
 export type SessionState = { user: User; session: Session } | { user: null; session: null };
 
 /**
+ * Our cookie only: lucia's parser throws on any malformed percent-escape anywhere in the
+ * Cookie header (another app's cookie on the domain), which would make every page a 500.
+ */
+function readSessionId(request: Request): string | null {
+  const prefix = `${lucia.sessionCookieName}=`;
+  const ours = (request.headers.get('cookie') ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part.startsWith(prefix));
+  try {
+    return lucia.readSessionCookie(ours.join('; '));
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Reads and validates the session cookie. When lucia extended the session
  * (sliding expiry) or found it dead, `setCookie` carries the header to send back.
  */
 export async function readSession(request: Request): Promise<SessionState & { setCookie: string | null }> {
-  const sessionId = lucia.readSessionCookie(request.headers.get('cookie') ?? '');
+  const sessionId = readSessionId(request);
   if (!sessionId) return { user: null, session: null, setCookie: null };
   const result = await lucia.validateSession(sessionId);
   if (!result.session) return { user: null, session: null, setCookie: lucia.createBlankSessionCookie().serialize() };
@@ -79,7 +96,7 @@ export async function startSession(userId: string): Promise<string> {
 }
 
 export async function endSession(request: Request): Promise<string> {
-  const sessionId = lucia.readSessionCookie(request.headers.get('cookie') ?? '');
+  const sessionId = readSessionId(request);
   if (sessionId) await lucia.invalidateSession(sessionId);
   return lucia.createBlankSessionCookie().serialize();
 }
