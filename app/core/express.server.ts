@@ -47,7 +47,7 @@ export async function createExpressApp(options: Options): Promise<express.Expres
     }
   });
 
-  app.use(originCheck({ appOrigin: new URL(config.APP_URL).origin, exempt: WEBHOOK_PATHS }));
+  app.use(originCheck({ appOrigin: new URL(config.APP_URL).origin, exempt: WEBHOOK_PATHS, allowRequestHost: !production }));
 
   let build: ServerBuild | (() => Promise<ServerBuild>);
   if (options.mode === 'development') {

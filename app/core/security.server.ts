@@ -40,11 +40,12 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * missing or foreign Origin gets 403 before any route code runs. Paths in
  * `exempt` (the Stripe webhook) authenticate themselves by signature instead.
  */
-export function originCheck(options: { appOrigin: string; exempt: string[] }) {
+export function originCheck(options: { appOrigin: string; exempt: string[]; allowRequestHost: boolean }) {
   return (req: Request, res: Response, next: NextFunction) => {
     if (SAFE_METHODS.has(req.method) || options.exempt.includes(req.path)) return next();
     const origin = req.get('origin');
-    const ownOrigin = `${req.protocol}://${req.get('host')}`;
+    // In development the app is reached as localhost or 127.0.0.1 alike; in production only APP_URL counts.
+    const ownOrigin = options.allowRequestHost ? `${req.protocol}://${req.get('host')}` : null;
     if (origin && (origin === options.appOrigin || origin === ownOrigin)) return next();
     res.status(403).type('text/plain').send('Forbidden: this request did not come from a Makerfund page (Origin check failed).');
   };
