@@ -43,7 +43,7 @@ export async function startProductionServer(extraEnv: Record<string, string> = {
   if (!existsSync(path.join(repoRoot, 'build/server/index.js'))) throw new Error('No production build: run `npm run build` before the browser tests.');
   const serverUrl = inject('databaseServerUrl');
   const name = `makerfund_e2e_${process.pid}_${Date.now()}`;
-  const databaseUrl = await createDatabase(serverUrl, name, 'makerfund_test_template');
+  const databaseUrl = await createDatabase(serverUrl, name, inject('templateDatabase'));
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'makerfund-e2e-'));
   const port = await freePort();
   const url = `http://localhost:${port}`;

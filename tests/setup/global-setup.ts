@@ -4,11 +4,13 @@ import { createDatabase, dropDatabase, ensureDatabase, type DatabaseHandle } fro
 import { migrateToLatest } from '../../scripts/lib/migrate.ts';
 import { repoRoot } from '../../scripts/lib/cli.ts';
 
-export const TEMPLATE_DATABASE = 'makerfund_test_template';
+// One template per run, so that two runs on one server (two terminals, parallel CI jobs) never collide.
+export const TEMPLATE_DATABASE = `makerfund_test_template_${process.pid}`;
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseServerUrl: string;
+    templateDatabase: string;
   }
 }
 
@@ -26,8 +28,10 @@ export async function setup(project: TestProject) {
   const templateUrl = await createDatabase(database.url, TEMPLATE_DATABASE);
   await migrateToLatest(templateUrl);
   project.provide('databaseServerUrl', database.url);
+  project.provide('templateDatabase', TEMPLATE_DATABASE);
 }
 
 export async function teardown() {
+  if (database) await dropDatabase(database.url, TEMPLATE_DATABASE);
   await database?.stop();
 }

@@ -12,7 +12,7 @@ import { createDatabase, dropDatabase } from '../../scripts/lib/database.ts';
 const serverUrl = inject('databaseServerUrl');
 const name = `makerfund_test_${process.env.VITEST_POOL_ID ?? '0'}_${process.pid}`;
 await dropDatabase(serverUrl, name);
-process.env.DATABASE_URL = await createDatabase(serverUrl, name, 'makerfund_test_template');
+process.env.DATABASE_URL = await createDatabase(serverUrl, name, inject('templateDatabase'));
 process.env.DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'makerfund-test-'));
 process.env.NODE_ENV = 'test';
 process.env.LOG_LEVEL = 'silent';
