@@ -6,6 +6,7 @@ import compression from 'compression';
 import express from 'express';
 import { sql } from 'kysely';
 import type { ViteDevServer } from 'vite';
+import { receiveStripeWebhook } from '#app/modules/payments/webhook-intake.server.ts';
 import { db } from './db.server.ts';
 import { env } from './env.server.ts';
 import { logger } from './logger.server.ts';
@@ -34,6 +35,19 @@ export async function createExpressApp(options: Options): Promise<express.Expres
   // `true` would take the first entry, which the client writes itself and could rotate to dodge
   // the per-IP login throttle.
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
+  // Stripe webhooks: the raw bytes (signatures are over them), verified, stored once, answered at
+  // once; nothing else of the page stack runs. Processing happens in the job queue.
+  app.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res, next) => {
+    try {
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const result = await receiveStripeWebhook(db, body, req.get('stripe-signature') ?? null);
+      if (result.status === 400) res.status(400).json({ error: result.message });
+      else res.status(200).json({ received: true, duplicate: !result.stored });
+    } catch (error) {
+      next(error);
+    }
+  });
+
   app.use(compression());
   app.use(securityHeaders({ production }));
 
