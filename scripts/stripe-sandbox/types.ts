@@ -121,6 +121,8 @@ export type AccountLinkInternal = {
   type: string;
   expires_at: number;
   used: boolean;
+  /** Account links are single-use: a second visit goes to refresh_url, as Stripe does. */
+  visited?: boolean;
 };
 
 export type Internal = {

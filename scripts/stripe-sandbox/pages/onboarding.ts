@@ -22,9 +22,10 @@ export const pages: PageRoute[] = [
     handler: ({ engine, params }) => {
       const link = engine.store.internal.accountLinks[params['token'] ?? ''];
       if (!link) return { status: 404, html: layout('Onboarding', '<div class="card"><h1>This link is not valid</h1></div>') };
-      if (link.used || link.expires_at < engine.now()) return { redirect: link.refresh_url };
+      if (link.used || link.visited || link.expires_at < engine.now()) return { redirect: link.refresh_url };
       const account = engine.store.get('account', link.account);
       if (!account) return { status: 404, html: layout('Onboarding', '<div class="card"><h1>This account no longer exists</h1></div>') };
+      link.visited = true;
       const body = `
         <div class="card" style="max-width:560px;margin:0 auto">
           <h1>Get paid by Makerfund</h1>
