@@ -8,7 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { ensureDatabase } from './lib/database.ts';
 import { migrateToLatest } from './lib/migrate.ts';
-import { dataDir, loadDotEnv, runMain, say } from './lib/cli.ts';
+import { dataDir, defaultAppUrl, loadDotEnv, runMain, say } from './lib/cli.ts';
+import { ensureStripe } from './lib/stripe.ts';
 
 loadDotEnv();
 runMain(async () => {
@@ -32,10 +33,13 @@ runMain(async () => {
   process.env.DATABASE_URL = database.url;
   try {
     await migrateToLatest(database.url, say);
+    // Demo tiers have real (sandbox) Stripe prices, so Stripe must be reachable first.
+    const stripe = await ensureStripe({ dataDir: dataDir(), appUrl: defaultAppUrl(), log: say });
     const { seedDemoData } = await import('./lib/seed-data.ts');
     const { db } = await import('#app/core/db.server.ts');
     await seedDemoData(say);
     await db.destroy();
+    await stripe.stop();
   } finally {
     await database.stop();
   }

@@ -2,7 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { ensureDatabase, type DatabaseHandle } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
-import { dataDir, repoRoot, say } from './cli.ts';
+import { dataDir, defaultAppUrl, repoRoot, say } from './cli.ts';
 import { ensureStripe } from './stripe.ts';
 
 export type RunningApp = { url: string; server: http.Server; stop: () => Promise<void> };
@@ -27,7 +27,7 @@ export async function startApp(options: {
   await migrateToLatest(database.url);
   const stripe =
     options.stripeSandbox
-      ? await ensureStripe({ dataDir: dataDir(), appUrl: process.env.APP_URL ?? `http://localhost:${options.port || process.env.PORT || 3000}`, log })
+      ? await ensureStripe({ dataDir: dataDir(), appUrl: options.port ? `http://localhost:${options.port}` : defaultAppUrl(), log })
       : { stop: async () => {} };
 
   // App modules read configuration when first imported, so they are loaded only now.

@@ -28,3 +28,8 @@ export function runMain(main: () => Promise<void>): void {
     },
   );
 }
+
+/** The app's public URL as the server will compute it (APP_URL, else localhost:PORT). */
+export function defaultAppUrl(): string {
+  return process.env.APP_URL || `http://localhost:${process.env.PORT || 3000}`;
+}
