@@ -61,6 +61,8 @@ function Header({ user, dev }: { user: { handle: string; displayName: string } |
             <NavLink to={`/@${user.handle}`} className="who">
               Signed in as <strong>{user.displayName}</strong> <span className="muted">@{user.handle}</span>
             </NavLink>
+            <NavLink to="/patron">Pledges</NavLink>
+            <NavLink to="/studio">Studio</NavLink>
             <NavLink to="/settings/profile">Settings</NavLink>
             <Form method="post" action="/logout">
               <button type="submit" className="link-button">

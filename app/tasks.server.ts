@@ -1,10 +1,13 @@
-import type { TaskList } from 'graphile-worker';
+import type { CronItem, JobHelpers, TaskList } from 'graphile-worker';
 import * as v from 'valibot';
 import { db } from '#app/core/db.server.ts';
 import { sendEmail } from '#app/core/email.server.ts';
 import { env } from '#app/core/env.server.ts';
 import { welcomeEmail } from '#app/modules/accounts/emails.ts';
 import { getUserEmail } from '#app/modules/accounts/users.server.ts';
+import { sendPaymentProblem, sendPledgeEnded, sendPledgeReceipt } from '#app/modules/notifications/pledge-notifications.server.ts';
+import { processStripeEvent } from '#app/modules/payments/process-event.server.ts';
+import { syncFromStripe } from '#app/modules/payments/stripe-sync.server.ts';
 
 /**
  * The job map: every background task by name, with the payload it accepts.
@@ -12,26 +15,59 @@ import { getUserEmail } from '#app/modules/accounts/users.server.ts';
  */
 const payloads = {
   send_welcome_email: v.strictObject({ userId: v.pipe(v.string(), v.uuid()) }),
+  process_stripe_event: v.strictObject({ eventId: v.pipe(v.string(), v.startsWith('evt_')) }),
+  // Scheduled (see cronItems): graphile-worker adds `_cron` to the payload.
+  sync_stripe: v.strictObject({ _cron: v.optional(v.unknown()) }),
+  send_pledge_receipt: v.strictObject({ pledgeInvoiceId: v.pipe(v.string(), v.uuid()) }),
+  send_payment_problem_email: v.strictObject({
+    pledgeInvoiceId: v.pipe(v.string(), v.uuid()),
+    attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+    kind: v.picklist(['failed', 'action_required']),
+  }),
+  send_pledge_ended_email: v.strictObject({ pledgeId: v.pipe(v.string(), v.uuid()), reason: v.picklist(['payment_failed', 'cancelled']) }),
 };
 
 export type JobPayloads = { [Name in keyof typeof payloads]: v.InferOutput<(typeof payloads)[Name]> };
 
-const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name]) => Promise<void> } = {
+const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name], helpers: JobHelpers) => Promise<void> } = {
   async send_welcome_email({ userId }) {
     const user = await getUserEmail(db, userId);
     if (!user) return; // the account was deleted before the job ran
     await sendEmail(welcomeEmail({ email: user.email, displayName: user.display_name, handle: user.handle }, env().APP_URL));
   },
+  async process_stripe_event({ eventId }, helpers) {
+    await processStripeEvent(db, eventId, { mode: 'job', attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+  },
+  async sync_stripe() {
+    // Without Stripe (a test process, a machine without the sandbox) there is nothing to compare with.
+    if (!env().STRIPE_SECRET_KEY) return;
+    await syncFromStripe(db, {});
+  },
+  async send_pledge_receipt({ pledgeInvoiceId }) {
+    await sendPledgeReceipt(db, pledgeInvoiceId);
+  },
+  async send_payment_problem_email(payload) {
+    await sendPaymentProblem(db, payload);
+  },
+  async send_pledge_ended_email(payload) {
+    await sendPledgeEnded(db, payload);
+  },
 };
+
+/** Scheduled jobs; every worker loads them, graphile-worker runs each tick once across workers. */
+export const cronItems: CronItem[] = [
+  // Repairs what missed or failed webhooks left behind (MONEY.md: "Missed events").
+  { task: 'sync_stripe', match: '*/15 * * * *', identifier: 'sync_stripe', options: { backfillPeriod: 0, maxAttempts: 1 } },
+];
 
 export const taskList: TaskList = Object.fromEntries(
   Object.entries(handlers).map(([name, handler]) => [
     name,
-    async (payload: unknown) => {
+    async (payload: unknown, helpers: JobHelpers) => {
       const schema = payloads[name as keyof JobPayloads];
       // A malformed payload can never succeed: fail it loudly rather than retry forever silently.
       const parsed = v.parse(schema, payload);
-      await (handler as (input: typeof parsed) => Promise<void>)(parsed);
+      await (handler as (input: typeof parsed, helpers: JobHelpers) => Promise<void>)(parsed, helpers);
     },
   ]),
 );

@@ -23,6 +23,35 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface LedgerAccounts {
+  code: string;
+  created_at: Generated<Timestamp>;
+  currency: string;
+  id: Generated<string>;
+  kind: string;
+  maker_id: string | null;
+}
+
+export interface LedgerEntries {
+  account_id: string;
+  amount: number;
+  currency: string;
+  id: Generated<number>;
+  transaction_id: string;
+}
+
+export interface LedgerTransactions {
+  created_at: Generated<Timestamp>;
+  description: string;
+  id: Generated<string>;
+  kind: string;
+  occurred_at: Timestamp;
+  pledge_id: string | null;
+  project_id: string | null;
+  reference: string;
+  stripe_object_id: string | null;
+}
+
 export interface LoginThrottles {
   blocked_until: Timestamp | null;
   failures: Generated<number>;
@@ -41,11 +70,13 @@ export interface PledgeInvoices {
   id: Generated<string>;
   maker_net: number | null;
   next_payment_attempt: Timestamp | null;
+  notified_attempt: Generated<number>;
   number: string | null;
   paid_at: Timestamp | null;
   period_end: Timestamp | null;
   period_start: Timestamp | null;
   platform_fee: number | null;
+  platform_fee_basis_points: number | null;
   pledge_id: string;
   receipt_sent_at: Timestamp | null;
   status: string;
@@ -70,6 +101,7 @@ export interface Pledges {
   patron_id: string;
   project_id: string;
   scheduled_amount: number | null;
+  scheduled_change_at: Timestamp | null;
   scheduled_tier_id: string | null;
   started_at: Timestamp | null;
   status: Generated<string>;
@@ -166,6 +198,9 @@ export interface UserSessions {
 }
 
 export interface DB {
+  ledger_accounts: LedgerAccounts;
+  ledger_entries: LedgerEntries;
+  ledger_transactions: LedgerTransactions;
   login_throttles: LoginThrottles;
   pledge_invoices: PledgeInvoices;
   pledges: Pledges;

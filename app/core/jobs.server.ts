@@ -1,4 +1,4 @@
-import { Logger, run, type Runner, type TaskList } from 'graphile-worker';
+import { Logger, parseCronItems, run, type CronItem, type Runner, type TaskList } from 'graphile-worker';
 import { sql } from 'kysely';
 import type pg from 'pg';
 import type { JobPayloads } from '#app/tasks.server.ts';
@@ -44,14 +44,23 @@ const workerLogger = new Logger((scope) => (level, message, meta) => {
  * `npm run worker`) may share one database: graphile-worker hands each job to
  * exactly one of them with SKIP LOCKED.
  */
-export async function startWorker(options: { pool: pg.Pool; taskList: TaskList; concurrency: number; pollInterval?: number }): Promise<Runner> {
+export async function startWorker(options: {
+  pool: pg.Pool;
+  taskList: TaskList;
+  concurrency: number;
+  pollInterval?: number;
+  /** Scheduled jobs; by default app/tasks.server.ts's `cronItems`. */
+  cronItems?: CronItem[];
+}): Promise<Runner> {
+  // Loaded here, not imported: the jobs in tasks.server.ts import this module themselves.
+  const cronItems = options.cronItems ?? (await import('#app/tasks.server.ts')).cronItems;
   const runner = await run({
     pgPool: options.pool,
     taskList: options.taskList,
     concurrency: options.concurrency,
     noHandleSignals: true,
     pollInterval: options.pollInterval ?? 1000,
-    parsedCronItems: [],
+    parsedCronItems: parseCronItems(cronItems),
     logger: workerLogger,
   });
   logger.info({ concurrency: options.concurrency }, 'job worker started');

@@ -1,0 +1,3 @@
+import { chargeChanged } from './charge.server.ts';
+
+export const chargeSucceeded = chargeChanged;

@@ -1,0 +1,12 @@
+import type Stripe from 'stripe';
+import { pledgeRef } from '#app/modules/pledges/stripe-objects.ts';
+import { refreshCheckoutSession } from '#app/modules/pledges/sync.server.ts';
+import type { StripeEventHandler } from './types.ts';
+
+/** The patron abandoned Checkout: the pending pledge expires and its tier place is free. */
+export const checkoutSessionExpired: StripeEventHandler = async (db, event) => {
+  const session = event.data.object as Stripe.Checkout.Session;
+  const ref = pledgeRef(session.metadata);
+  if (!ref || session.mode !== 'subscription') return 'not_ours';
+  return refreshCheckoutSession(db, session.id, ref);
+};

@@ -1,0 +1,3 @@
+import { subscriptionChanged } from './subscription.server.ts';
+
+export const customerSubscriptionCreated = subscriptionChanged;

@@ -1,0 +1,105 @@
+import type Stripe from 'stripe';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startStripeStory, type StripeStory } from '#tests/stripe.ts';
+
+/**
+ * Stripe's fee can arrive after the payment (the charge's balance transaction is null on
+ * invoice.paid, then charge.updated brings it). The sandbox books fees at once, so this drives
+ * applyInvoice with the two shapes real Stripe sends, in both orders.
+ */
+
+let story: StripeStory;
+let sync: typeof import('#app/modules/pledges/sync.server.ts');
+beforeAll(async () => {
+  story = await startStripeStory();
+  sync = await import('#app/modules/pledges/sync.server.ts');
+});
+afterAll(async () => {
+  await story?.close();
+});
+
+async function activePledge() {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron({ clock: false });
+  const pledge = await story.db
+    .insertInto('pledges')
+    .values({ patron_id: pat.id, project_id: project.id, tier_id: tiers[0]!.id, interval: 'month', amount: 500, currency: 'eur', status: 'active' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { maker, project, pledgeId: pledge.id };
+}
+
+function paidInvoice(id: string, pledgeId: string): Stripe.Invoice {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    id,
+    object: 'invoice',
+    status: 'paid',
+    number: 'MF-0001',
+    billing_reason: 'subscription_cycle',
+    currency: 'eur',
+    amount_due: 500,
+    amount_paid: 500,
+    attempt_count: 1,
+    next_payment_attempt: null,
+    hosted_invoice_url: null,
+    status_transitions: { paid_at: now, finalized_at: now, marked_uncollectible_at: null, voided_at: null },
+    parent: { type: 'subscription_details', quote_details: null, subscription_details: { subscription: 'sub_x', metadata: { pledge_id: pledgeId } } },
+    lines: { object: 'list', has_more: false, url: '', data: [{ period: { start: now, end: now + 30 * 86400 }, parent: { subscription_item_details: { proration: false } } }] },
+  } as unknown as Stripe.Invoice;
+}
+
+function payment(fee: number | null): NonNullable<Parameters<typeof sync.applyInvoice>[3]> {
+  const balanceTransaction = fee === null ? null : ({ id: `txn_${Math.random().toString(36).slice(2)}`, fee, currency: 'eur', created: Math.floor(Date.now() / 1000) } as Stripe.BalanceTransaction);
+  return {
+    paymentIntent: { status: 'succeeded' } as Stripe.PaymentIntent,
+    charge: { id: 'ch_1', balance_transaction: balanceTransaction } as unknown as Stripe.Charge,
+    balanceTransaction,
+  };
+}
+
+async function apply(pledgeId: string, invoice: Stripe.Invoice, paid: ReturnType<typeof payment>) {
+  await story.db.transaction().execute(async (trx) => {
+    const pledge = await sync.lockPledge(trx, { pledgeId, projectId: null });
+    await sync.applyInvoice(trx, pledge!, invoice, paid, 'active');
+  });
+}
+
+async function receiptJobs(pledgeInvoiceId: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+    where t.identifier = 'send_pledge_receipt' and j.payload->>'pledgeInvoiceId' = ${pledgeInvoiceId}`.execute(story.db);
+  return rows[0]?.n ?? 0;
+}
+
+test('paid before the fee is known: the payment is posted now, the fee and the receipt when it arrives, each once', async () => {
+  const { maker, project, pledgeId } = await activePledge();
+  const invoice = paidInvoice(`in_late_fee_${pledgeId.slice(0, 8)}`, pledgeId);
+  await story.worker.stop();
+  try {
+    await apply(pledgeId, invoice, payment(null));
+    let row = await story.db.selectFrom('pledge_invoices').selectAll().where('stripe_invoice_id', '=', invoice.id as string).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'paid', amount_paid: 500, stripe_fee: null, platform_fee: null, maker_net: null, platform_fee_basis_points: 500 });
+    expect(await receiptJobs(row.id)).toBe(0);
+    expect(await story.balances(project.id)).toEqual({ 'stripe_balance:eur': 500, 'platform_revenue:eur': -25, [`maker_payable:${maker.id}:eur`]: -475 });
+
+    const withFee = payment(45);
+    await apply(pledgeId, invoice, withFee);
+    await apply(pledgeId, invoice, withFee);
+    row = await story.db.selectFrom('pledge_invoices').selectAll().where('stripe_invoice_id', '=', invoice.id as string).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ stripe_fee: 45, platform_fee: 25, maker_net: 430, stripe_balance_transaction_id: withFee.balanceTransaction!.id });
+    expect(await receiptJobs(row.id)).toBe(1);
+    expect(await story.balances(project.id)).toEqual({ 'stripe_balance:eur': 455, 'platform_revenue:eur': -25, [`maker_payable:${maker.id}:eur`]: -430 });
+    // A late copy of the fee-less invoice.paid changes nothing that is known.
+    await apply(pledgeId, invoice, payment(null));
+    expect(await story.balances(project.id)).toEqual({ 'stripe_balance:eur': 455, 'platform_revenue:eur': -25, [`maker_payable:${maker.id}:eur`]: -430 });
+    row = await story.db.selectFrom('pledge_invoices').selectAll().where('stripe_invoice_id', '=', invoice.id as string).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ stripe_fee: 45, maker_net: 430, stripe_balance_transaction_id: withFee.balanceTransaction!.id });
+  } finally {
+    await story.restartWorker();
+  }
+  await story.settle();
+  await story.expectInvariants();
+});

@@ -1,0 +1,299 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { startStripeStory, type Patron, type StripeStory } from '#tests/stripe.ts';
+
+let story: StripeStory;
+let processStripeEvent: typeof import('#app/modules/payments/process-event.server.ts').processStripeEvent;
+let syncFromStripe: typeof import('#app/modules/payments/stripe-sync.server.ts').syncFromStripe;
+let logger: typeof import('#app/core/logger.server.ts').logger;
+beforeAll(async () => {
+  story = await startStripeStory();
+  ({ processStripeEvent } = await import('#app/modules/payments/process-event.server.ts'));
+  ({ syncFromStripe } = await import('#app/modules/payments/stripe-sync.server.ts'));
+  ({ logger } = await import('#app/core/logger.server.ts'));
+});
+afterAll(async () => {
+  await story?.close();
+});
+
+const HOUR = 3600;
+const seconds = (date: Date | null) => Math.floor((date as Date).getTime() / 1000);
+
+/** What a pledge looks like to the patron, the maker and the ledger: compared across delivery orders. */
+async function pledgeState(pledgeId: string) {
+  const pledge = await story.pledgeRow(pledgeId);
+  const invoices = await story.invoiceRows(pledgeId);
+  const ledger = await story.db
+    .selectFrom('ledger_transactions')
+    .innerJoin('ledger_entries', 'ledger_entries.transaction_id', 'ledger_transactions.id')
+    .innerJoin('ledger_accounts', 'ledger_accounts.id', 'ledger_entries.account_id')
+    .select(['ledger_transactions.kind', sql<string>`split_part(ledger_accounts.code, ':', 1)`.as('account'), sql<number>`sum(ledger_entries.amount)::int8`.as('amount')])
+    .where('ledger_transactions.pledge_id', '=', pledgeId)
+    .groupBy(['ledger_transactions.kind', sql`split_part(ledger_accounts.code, ':', 1)`])
+    .orderBy('kind')
+    .orderBy('account')
+    .execute();
+  const patron = await story.db.selectFrom('users').select('email').where('id', '=', pledge.patron_id).executeTakeFirstOrThrow();
+  const emails = (await story.emailsTo(patron.email)).map((email) => email.tag).sort();
+  return {
+    pledge: { status: pledge.status, amount: pledge.amount, cancel: pledge.cancel_at_period_end, stripeStatus: pledge.stripe_status, periods: seconds(pledge.current_period_end) - seconds(pledge.current_period_start) },
+    invoices: invoices.map((invoice) => ({
+      reason: invoice.billing_reason,
+      status: invoice.status,
+      paid: invoice.amount_paid,
+      fee: invoice.stripe_fee,
+      platform: invoice.platform_fee,
+      net: invoice.maker_net,
+      receipted: invoice.receipt_sent_at !== null,
+    })),
+    ledger,
+    emails,
+  };
+}
+
+function eventsOf(events: Stripe.Event[], customerId: string): Stripe.Event[] {
+  return events.filter((event) => {
+    const object = event.data.object as { id?: string; customer?: string | { id: string } | null };
+    const customer = typeof object.customer === 'string' ? object.customer : object.customer?.id;
+    return customer === customerId || object.id === customerId;
+  });
+}
+
+/** A seeded shuffle, so a failure can be reproduced. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  const out = [...items];
+  let state = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const j = state % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+async function joinAndRenew(pat: Patron, projectUrl: string, tierId: string, renewals: number) {
+  const pledgeId = await story.pledge(pat, projectUrl, { tierId }).catch(async () => {
+    // With webhooks off the pledge stays pending: find it by its patron.
+    const row = await story.db.selectFrom('pledges').select('id').where('patron_id', '=', pat.id).executeTakeFirstOrThrow();
+    return row.id;
+  });
+  const subscription = (await story.stripe.subscriptions.list({ customer: pat.customerId })).data[0]!;
+  let end = subscription.items.data[0]!.current_period_end;
+  for (let i = 0; i < renewals; i++) {
+    await story.advanceClock(pat.clockId!, end + 2 * HOUR);
+    end = (await story.stripe.subscriptions.retrieve(subscription.id)).items.data[0]!.current_period_end;
+  }
+  return pledgeId;
+}
+
+test('intake stores an event once and queues its processing in the same transaction; duplicates queue nothing', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron();
+  const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+  const { stripe_subscription_id } = await story.pledgeRow(pledgeId);
+  const [event] = (await story.eventsSince(0)).filter((e) => e.type === 'customer.subscription.created' && (e.data.object as Stripe.Subscription).id === stripe_subscription_id);
+  const stored = await story.db.selectFrom('stripe_events').selectAll().where('id', '=', event!.id).executeTakeFirstOrThrow();
+  expect(stored).toMatchObject({ outcome: 'applied', attempts: 1, last_error: null, parked_at: null });
+  expect(stored.processed_at).not.toBeNull();
+
+  await story.db.deleteFrom('stripe_events').where('id', '=', event!.id).execute();
+  // Jobs wait while we look at them (a running worker would finish and delete the job first).
+  await story.worker.stop();
+  try {
+    expect(await story.deliver([event!], { copies: 10 })).toEqual(Array(10).fill(200));
+    // now() is the transaction's start time: equal timestamps mean one transaction wrote both rows.
+    const { rows } = await sql<{ n: number; max_attempts: number; same_tx: boolean }>`
+      select count(*)::int as n, min(j.max_attempts) as max_attempts, bool_and(j.created_at = e.received_at) as same_tx
+      from graphile_worker._private_jobs j join stripe_events e on e.id = j.payload->>'eventId'
+      where e.id = ${event!.id}`.execute(story.db);
+    expect(rows[0]).toEqual({ n: 1, max_attempts: 8, same_tx: true });
+  } finally {
+    await story.restartWorker();
+  }
+  await story.settle();
+  expect(await story.db.selectFrom('stripe_events').select('id').where('id', '=', event!.id).execute()).toHaveLength(1);
+});
+
+test('the same invoice.paid processed 2× and 10× concurrently: one invoice row, one payment and one fee in the ledger, one receipt', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron();
+  const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+  const before = await pledgeState(pledgeId);
+  const paid = eventsOf(await story.eventsSince(0), pat.customerId).find((event) => event.type === 'invoice.paid')!;
+  for (const copies of [2, 10]) {
+    const outcomes = await Promise.all(Array.from({ length: copies }, () => processStripeEvent(story.db, paid.id, { mode: 'replay' })));
+    expect(outcomes).toEqual(Array(copies).fill('applied'));
+    await story.settle();
+    expect(await pledgeState(pledgeId)).toEqual(before);
+  }
+  expect(before.invoices).toHaveLength(1);
+  expect(before.ledger).toEqual([
+    { kind: 'invoice_payment', account: 'maker_payable', amount: -475 },
+    { kind: 'invoice_payment', account: 'platform_revenue', amount: -25 },
+    { kind: 'invoice_payment', account: 'stripe_balance', amount: 500 },
+    { kind: 'stripe_fee', account: 'maker_payable', amount: 45 },
+    { kind: 'stripe_fee', account: 'stripe_balance', amount: -45 },
+  ]);
+  expect(before.emails).toEqual(['pledge-receipt']);
+  await story.expectInvariants();
+});
+
+test('every event of a join and two renewals, delivered late, shuffled and twice at once, ends exactly where ordered delivery does', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const ordered = await story.patron();
+  const orderedPledge = await joinAndRenew(ordered, project.url, tiers[0]!.id, 2);
+
+  const late = await story.patron();
+  await story.setWebhooksEnabled(false);
+  let latePledge: string;
+  try {
+    latePledge = await joinAndRenew(late, project.url, tiers[0]!.id, 2);
+  } finally {
+    await story.setWebhooksEnabled(true);
+  }
+  expect((await story.pledgeRow(latePledge)).status).toBe('pending');
+  const events = eventsOf(await story.eventsSince(0), late.customerId);
+  expect(events.length).toBeGreaterThan(15);
+  const statuses = await story.deliver(shuffle(events, 42), { copies: 2 });
+  expect(statuses.every((status) => status === 200)).toBe(true);
+  await story.settle();
+  expect(await pledgeState(latePledge)).toEqual(await pledgeState(orderedPledge));
+  await story.expectInvariants();
+});
+
+test('a missed invoice.paid is repaired by the sync: the renewal appears in pledge_invoices and the ledger', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron();
+  const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+  const start = await story.pledgeRow(pledgeId);
+
+  await story.setWebhooksEnabled(false);
+  try {
+    await story.advanceClock(pat.clockId!, seconds(start.current_period_end) + 2 * HOUR);
+  } finally {
+    await story.setWebhooksEnabled(true);
+  }
+  expect(await story.invoiceRows(pledgeId)).toHaveLength(1);
+  expect((await story.pledgeRow(pledgeId)).current_period_start).toEqual(start.current_period_start);
+
+  const report = await syncFromStripe(story.db, { since: start.created_at });
+  expect(report.failed).toEqual([]);
+  expect(report.applied).toBeGreaterThan(0);
+  await story.settle();
+  const invoices = await story.invoiceRows(pledgeId);
+  expect(invoices.map((invoice) => [invoice.billing_reason, invoice.status, invoice.amount_paid, invoice.maker_net])).toEqual([
+    ['subscription_create', 'paid', 500, 430],
+    ['subscription_cycle', 'paid', 500, 430],
+  ]);
+  expect((await story.pledgeRow(pledgeId)).current_period_start).toEqual(start.current_period_end);
+  expect(await story.balances(project.id)).toEqual({ 'stripe_balance:eur': 910, 'platform_revenue:eur': -50, [`maker_payable:${maker.id}:eur`]: -860 });
+  // Running it again changes nothing.
+  const again = await pledgeState(pledgeId);
+  await syncFromStripe(story.db, { since: start.created_at });
+  await story.settle();
+  expect(await pledgeState(pledgeId)).toEqual(again);
+  await story.expectInvariants();
+});
+
+test('objects without our ids are recorded as not ours; unknown types as ignored', async () => {
+  const customer = await story.stripe.customers.create({ email: 'someone@example.test' });
+  const pm = await story.stripe.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' } });
+  await story.stripe.paymentMethods.attach(pm.id, { customer: customer.id });
+  const product = await story.stripe.products.create({ name: 'Not ours' });
+  const price = await story.stripe.prices.create({ product: product.id, currency: 'eur', unit_amount: 900, recurring: { interval: 'month' } });
+  await story.stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], default_payment_method: pm.id, metadata: { order: '7' } });
+  await story.settle();
+  const outcomes = await story.db
+    .selectFrom('stripe_events')
+    .select(['type', 'outcome'])
+    .where(sql<boolean>`payload->'data'->'object'->>'customer' = ${customer.id} or object_id = ${customer.id}`)
+    .execute();
+  const byType = Object.fromEntries(outcomes.map((row) => [row.type, row.outcome]));
+  expect(byType).toMatchObject({ 'customer.subscription.created': 'not_ours', 'invoice.paid': 'not_ours', 'invoice.payment_succeeded': 'ignored', 'customer.created': 'ignored' });
+  expect(await story.db.selectFrom('pledge_invoices').select('id').where('stripe_invoice_id', 'in', (await story.stripe.invoices.list({ customer: customer.id })).data.map((i) => i.id as string)).execute()).toEqual([]);
+});
+
+test('an event naming a pledge we do not have is retried, parked with an alert on its last attempt, and applied by a replay once the pledge exists', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron();
+  const pledgeId = randomUUID();
+  const pm = await story.stripe.paymentMethods.create({ type: 'card', card: { number: '4242424242424242', exp_month: 12, exp_year: 2034, cvc: '123' } });
+  await story.stripe.paymentMethods.attach(pm.id, { customer: pat.customerId });
+  const tierPrice = await story.db.selectFrom('tier_prices').select('stripe_price_id').where('tier_id', '=', tiers[0]!.id).executeTakeFirstOrThrow();
+
+  await story.setWebhooksEnabled(false);
+  const subscription = await story.stripe.subscriptions
+    .create({
+      customer: pat.customerId,
+      items: [{ price: tierPrice.stripe_price_id }],
+      default_payment_method: pm.id,
+      metadata: { pledge_id: pledgeId, project_id: project.id, tier_id: tiers[0]!.id },
+    })
+    .finally(() => story.setWebhooksEnabled(true));
+  const created = eventsOf(await story.eventsSince(0), pat.customerId).find((event) => event.type === 'customer.subscription.created')!;
+  // Stored as the intake would, without its job, so the attempts are driven by hand.
+  await story.db
+    .insertInto('stripe_events')
+    .values({ id: created.id, type: created.type, livemode: false, api_version: created.api_version, object_id: subscription.id, stripe_created_at: new Date(created.created * 1000), payload: JSON.stringify(created) })
+    .execute();
+
+  await expect(processStripeEvent(story.db, created.id, { mode: 'job', attempt: 1, maxAttempts: 3 })).rejects.toThrow(/not in the database/);
+  let row = await story.db.selectFrom('stripe_events').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+  expect(row).toMatchObject({ attempts: 1, parked_at: null, processed_at: null });
+  expect(row.last_error).toContain('PledgeNotFoundError');
+
+  const alert = vi.spyOn(logger, 'error');
+  expect(await processStripeEvent(story.db, created.id, { mode: 'job', attempt: 3, maxAttempts: 3 })).toBe('parked');
+  expect(alert).toHaveBeenCalledWith(expect.objectContaining({ event: 'stripe.event.parked', stripeEventId: created.id }), expect.any(String));
+  alert.mockRestore();
+  row = await story.db.selectFrom('stripe_events').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+  expect(row).toMatchObject({ attempts: 2, outcome: 'parked', processed_at: null });
+  expect(row.parked_at).not.toBeNull();
+
+  // The pledge shows up (say, restored from a backup): a replay applies the event.
+  await story.db
+    .insertInto('pledges')
+    .values({ id: pledgeId, patron_id: pat.id, project_id: project.id, tier_id: tiers[0]!.id, interval: 'month', amount: 500, currency: 'eur', status: 'pending' })
+    .execute();
+  expect(await processStripeEvent(story.db, created.id, { mode: 'replay' })).toBe('applied');
+  row = await story.db.selectFrom('stripe_events').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+  expect(row).toMatchObject({ outcome: 'applied', parked_at: null, last_error: null });
+  expect(await story.pledgeRow(pledgeId)).toMatchObject({ status: 'active', stripe_subscription_id: subscription.id });
+});
+
+test('npm run stripe:replay re-processes stored events by id and by time window, changing nothing that is right', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron();
+  const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+  const before = await pledgeState(pledgeId);
+  const events = eventsOf(await story.eventsSince(0), pat.customerId);
+  const paid = events.find((event) => event.type === 'invoice.paid')!;
+
+  const replay = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      // Asynchronously: the sandbox the script talks to runs in this process.
+      const child = spawn(process.execPath, ['scripts/stripe-replay.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'silent' } });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+  const byId = await replay(['--id', paid.id, '--id', 'evt_never_seen']);
+  expect(byId.stdout).toContain(`✓ ${paid.id} invoice.paid → applied`);
+  expect(byId.stdout).toContain('✗ evt_never_seen: not stored here');
+  expect(byId.code).toBe(1);
+  const createdAt = new Date(Math.min(...events.map((event) => event.created)) * 1000);
+  const window = await replay(['--since', createdAt.toISOString()]);
+  expect(window.code).toBe(0);
+  expect(window.stdout).toMatch(/\d+ event\(s\) processed, 0 failed/);
+  await story.settle();
+  expect(await pledgeState(pledgeId)).toEqual(before);
+});
