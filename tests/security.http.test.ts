@@ -127,6 +127,8 @@ test('HTML pages and 404s carry a nonce-based CSP that matches every script tag,
     expect(directives.get('object-src'), name).toEqual(["'none'"]);
     expect(directives.get('frame-ancestors'), name).toEqual(["'none'"]);
     expect(directives.get('base-uri'), name).toEqual(["'self'"]);
+    // Forms may go to our own origin, and redirect to Stripe's hosted pages (Checkout, portal) and nowhere else.
+    expect(directives.get('form-action'), name).toEqual(["'self'", 'https://checkout.stripe.com', 'https://billing.stripe.com', 'https://connect.stripe.com']);
     const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((match) => match[1] ?? '');
     expect(scripts.length, name).toBeGreaterThan(0);
     for (const attributes of scripts) expect(attributes, name).toContain(`nonce="${nonce}"`);

@@ -49,7 +49,12 @@ export async function createExpressApp(options: Options): Promise<express.Expres
   });
 
   app.use(compression());
-  app.use(securityHeaders({ production }));
+  // Forms that answer with a redirect to Stripe's hosted pages (Checkout, portal, onboarding)
+  // must be allowed to: without JavaScript the browser enforces form-action on that redirect.
+  const stripeHosted = config.STRIPE_API_BASE
+    ? [new URL(config.STRIPE_API_BASE).origin]
+    : ['https://checkout.stripe.com', 'https://billing.stripe.com', 'https://connect.stripe.com'];
+  app.use(securityHeaders({ production, extraFormActions: stripeHosted }));
 
   app.get('/healthz', async (_req, res) => {
     try {
