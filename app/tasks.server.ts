@@ -6,7 +6,7 @@ import { env } from '#app/core/env.server.ts';
 import { welcomeEmail } from '#app/modules/accounts/emails.ts';
 import { getUserEmail } from '#app/modules/accounts/users.server.ts';
 import { sendPaymentProblem, sendPledgeEnded, sendPledgeReceipt } from '#app/modules/notifications/pledge-notifications.server.ts';
-import { processStripeEvent } from '#app/modules/payments/process-event.server.ts';
+import { drainStripeEvents } from '#app/modules/payments/event-queue.server.ts';
 import { syncFromStripe } from '#app/modules/payments/stripe-sync.server.ts';
 
 /**
@@ -15,7 +15,8 @@ import { syncFromStripe } from '#app/modules/payments/stripe-sync.server.ts';
  */
 const payloads = {
   send_welcome_email: v.strictObject({ userId: v.pipe(v.string(), v.uuid()) }),
-  process_stripe_event: v.strictObject({ eventId: v.pipe(v.string(), v.startsWith('evt_')) }),
+  // Processes stored Stripe events (queued after intake, retried at the earliest retry, and every minute).
+  drain_stripe_events: v.strictObject({ _cron: v.optional(v.unknown()) }),
   // Scheduled (see cronItems): graphile-worker adds `_cron` to the payload.
   sync_stripe: v.strictObject({ _cron: v.optional(v.unknown()) }),
   send_pledge_receipt: v.strictObject({ pledgeInvoiceId: v.pipe(v.string(), v.uuid()) }),
@@ -35,8 +36,8 @@ const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name], help
     if (!user) return; // the account was deleted before the job ran
     await sendEmail(welcomeEmail({ email: user.email, displayName: user.display_name, handle: user.handle }, env().APP_URL));
   },
-  async process_stripe_event({ eventId }, helpers) {
-    await processStripeEvent(db, eventId, { mode: 'job', attempt: helpers.job.attempts, maxAttempts: helpers.job.max_attempts });
+  async drain_stripe_events() {
+    await drainStripeEvents(db);
   },
   async sync_stripe() {
     // Without Stripe (a test process, a machine without the sandbox) there is nothing to compare with.
@@ -58,6 +59,8 @@ const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name], help
 export const cronItems: CronItem[] = [
   // Repairs what missed or failed webhooks left behind (MONEY.md: "Missed events").
   { task: 'sync_stripe', match: '*/15 * * * *', identifier: 'sync_stripe', options: { backfillPeriod: 0, maxAttempts: 1 } },
+  // A safety net: events stored by a process that died before it queued the drain.
+  { task: 'drain_stripe_events', match: '* * * * *', identifier: 'drain_stripe_events', options: { backfillPeriod: 0, maxAttempts: 1 } },
 ];
 
 export const taskList: TaskList = Object.fromEntries(

@@ -141,6 +141,8 @@ export interface StripeEvents {
   id: string;
   last_error: string | null;
   livemode: boolean;
+  locked_until: Timestamp | null;
+  next_attempt_at: Timestamp | null;
   object_id: string | null;
   outcome: string | null;
   parked_at: Timestamp | null;

@@ -106,7 +106,16 @@ export async function startStripeStory(options: { switches?: Partial<SandboxSwit
         count(*) filter (where j.locked_at is not null or (j.run_at <= now() and j.attempts < j.max_attempts))::int as runnable,
         json_agg(json_build_object('task', t.identifier, 'error', j.last_error)) filter (where j.last_error is not null) as failing
       from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id`.execute(db);
-    return { runnable: rows[0]?.runnable ?? 0, failing: rows[0]?.failing ?? [] };
+    // Stored Stripe events are a queue of their own (app/modules/payments/event-queue.server.ts).
+    const events = await sql<{ pending: number; failing: { task: string; error: string }[] | null }>`
+      select
+        count(*) filter (where last_error is null)::int as pending,
+        json_agg(json_build_object('task', 'stripe event ' || id || ' (' || type || ')', 'error', last_error)) filter (where last_error is not null) as failing
+      from stripe_events where processed_at is null and parked_at is null`.execute(db);
+    return {
+      runnable: (rows[0]?.runnable ?? 0) + (events.rows[0]?.pending ?? 0),
+      failing: [...(rows[0]?.failing ?? []), ...(events.rows[0]?.failing ?? [])],
+    };
   }
 
   async function eventCount(): Promise<number> {

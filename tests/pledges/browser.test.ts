@@ -75,4 +75,4 @@ test('a patron clicks "Become a patron", pays in Checkout, and sees the pledge c
   await page.getByRole('button', { name: 'Keep my pledge' }).click();
   await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Your pledge continues.');
   await page.context().close();
-});
+}, 60_000);

@@ -3,10 +3,11 @@ import type { Database } from '#app/core/db.server.ts';
 import { logger } from '#app/core/logger.server.ts';
 import { stripeEventHandlers } from './handlers/index.server.ts';
 import type { HandlerOutcome } from './handlers/types.ts';
+import { retryDelayMs } from './retry.ts';
 
 /**
- * The slow half of the webhook pipeline (the job `process_stripe_event`): loads a stored event
- * and hands it to the handler for its type. A failure is retried by the job queue with backoff;
+ * The slow half of the webhook pipeline (run by the event drain, event-queue.server.ts): loads a
+ * stored event and hands it to the handler for its type. A failure is retried with backoff;
  * on the last attempt the event is parked (parked_at, last_error, an error-level alert) for a
  * person to look at and replay — never dropped.
  */
@@ -14,7 +15,7 @@ import type { HandlerOutcome } from './handlers/types.ts';
 export type ProcessOutcome = HandlerOutcome | 'parked' | 'already_processed' | 'missing';
 
 export type ProcessOptions =
-  /** From the job queue: `attempt` of `maxAttempts` (graphile-worker's job.attempts / max_attempts). */
+  /** From the event drain: this is `attempt` of `maxAttempts`. */
   | { mode: 'job'; attempt: number; maxAttempts: number }
   /** By a person (`npm run stripe:replay`): always runs, and a failure is reported, not parked. */
   | { mode: 'replay' };
@@ -35,7 +36,7 @@ export async function processStripeEvent(db: Database, eventId: string, options:
     const outcome: HandlerOutcome = handler ? await handler(db, event) : 'ignored';
     await db
       .updateTable('stripe_events')
-      .set((eb) => ({ processed_at: new Date(), outcome, attempts: eb('attempts', '+', 1), last_error: null, parked_at: null }))
+      .set((eb) => ({ processed_at: new Date(), outcome, attempts: eb('attempts', '+', 1), last_error: null, parked_at: null, next_attempt_at: null }))
       .where('id', '=', eventId)
       .execute();
     logger.info({ event: 'stripe.event.processed', stripeEventId: eventId, type: row.type, outcome, ms: Date.now() - started }, 'stripe event processed');
@@ -45,7 +46,12 @@ export async function processStripeEvent(db: Database, eventId: string, options:
     const park = options.mode === 'job' && options.attempt >= options.maxAttempts;
     await db
       .updateTable('stripe_events')
-      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: message, ...(park ? { parked_at: new Date(), outcome: 'parked' } : {}) }))
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        last_error: message,
+        ...(park ? { parked_at: new Date(), outcome: 'parked', next_attempt_at: null } : {}),
+        ...(!park && options.mode === 'job' ? { next_attempt_at: new Date(Date.now() + retryDelayMs(options.attempt)) } : {}),
+      }))
       .where('id', '=', eventId)
       .execute();
     if (park) {

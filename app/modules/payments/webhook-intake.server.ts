@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import type { Executor } from '#app/core/db.server.ts';
 import { env } from '#app/core/env.server.ts';
 import { logger } from '#app/core/logger.server.ts';
-import { enqueueStripeEvent } from './enqueue.server.ts';
+import { wakeEventDrain } from './event-queue.server.ts';
 import { isLivemode } from './stripe.server.ts';
 import { verifyStripeEvent, WebhookSignatureError } from './webhook-signature.server.ts';
 
@@ -30,26 +30,24 @@ export async function receiveStripeWebhook(db: Executor, rawBody: Buffer, signat
   }
   const object = event.data.object as { id?: string };
   // The event row and its processing job commit together: a stored event is always processed.
-  const store = async (trx: Executor) => {
-    const row = await trx
-      .insertInto('stripe_events')
-      .values({
-        id: event.id,
-        type: event.type,
-        livemode: event.livemode,
-        api_version: event.api_version,
-        account: event.account ?? null,
-        object_id: typeof object.id === 'string' ? object.id : null,
-        stripe_created_at: new Date(event.created * 1000),
-        payload: JSON.stringify(event),
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (row) await enqueueStripeEvent(trx, event.id);
-    return row;
-  };
-  const inserted = db.isTransaction ? await store(db) : await db.transaction().execute(store);
+  // One statement: the row is the queue entry too (see event-queue.server.ts).
+  const inserted = await db
+    .insertInto('stripe_events')
+    .values({
+      id: event.id,
+      type: event.type,
+      livemode: event.livemode,
+      api_version: event.api_version,
+      account: event.account ?? null,
+      object_id: typeof object.id === 'string' ? object.id : null,
+      stripe_created_at: new Date(event.created * 1000),
+      // The verified bytes as Stripe sent them, not a re-serialisation.
+      payload: rawBody.toString('utf8'),
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (inserted) wakeEventDrain(db);
   logger.info({ event: 'stripe.webhook.received', stripeEventId: event.id, type: event.type, duplicate: !inserted }, 'webhook received');
   return { status: 200, stored: Boolean(inserted) };
 }
