@@ -58,7 +58,7 @@ function Header({ user, dev }: { user: { handle: string; displayName: string } |
         {dev ? <NavLink to="/dev/outbox">Outbox</NavLink> : null}
         {user ? (
           <>
-            <NavLink to={`/@${user.handle}`} className="who">
+            <NavLink to={`/@${user.handle}`} className="who" end>
               Signed in as <strong>{user.displayName}</strong> <span className="muted">@{user.handle}</span>
             </NavLink>
             <NavLink to="/patron">Pledges</NavLink>

@@ -39,6 +39,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   ]);
   return {
     project: {
+      id: project.id,
       name: project.name,
       slug: project.slug,
       pitch: project.pitch,
@@ -99,7 +100,7 @@ export default function ProjectPage() {
             </a>
           ) : null}
           {isOwner ? (
-            <Link className="button button-secondary button-small" to={`/studio`}>
+            <Link className="button button-secondary button-small" to={`/studio/projects/${project.id}`}>
               Manage in your studio
             </Link>
           ) : null}
