@@ -4,7 +4,6 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { createDatabase, dropDatabase } from './lib/database.ts';
 import { repoRoot } from './lib/cli.ts';
-import { TEMPLATE_DATABASE } from '../tests/setup/global-setup.ts';
 
 /**
  * The command as an operator runs it, as a child process against a database of its own (cloned
@@ -17,7 +16,7 @@ let url = '';
 
 beforeAll(async () => {
   await dropDatabase(serverUrl, name);
-  url = await createDatabase(serverUrl, name, TEMPLATE_DATABASE);
+  url = await createDatabase(serverUrl, name, inject('templateDatabase'));
 });
 
 afterAll(async () => {

@@ -239,7 +239,8 @@ test('an event naming a pledge we do not have is retried, parked with an alert o
     })
     .finally(() => story.setWebhooksEnabled(true));
   const created = eventsOf(await story.eventsSince(0), pat.customerId).find((event) => event.type === 'customer.subscription.created')!;
-  // Stored as the intake would, without its job, so the attempts are driven by hand.
+  // Stored as the intake would, but with the workers paused, so the attempts are driven by hand.
+  await story.worker.stop();
   await story.db
     .insertInto('stripe_events')
     .values({ id: created.id, type: created.type, livemode: false, api_version: created.api_version, object_id: subscription.id, stripe_created_at: new Date(created.created * 1000), payload: JSON.stringify(created) })
@@ -267,6 +268,7 @@ test('an event naming a pledge we do not have is retried, parked with an alert o
   row = await story.db.selectFrom('stripe_events').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
   expect(row).toMatchObject({ outcome: 'applied', parked_at: null, last_error: null });
   expect(await story.pledgeRow(pledgeId)).toMatchObject({ status: 'active', stripe_subscription_id: subscription.id });
+  await story.restartWorker();
 });
 
 test('npm run stripe:replay re-processes stored events by id and by time window, changing nothing that is right', async () => {
