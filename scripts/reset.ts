@@ -7,9 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { ensureDatabase } from './lib/database.ts';
-import { migrateToLatest } from './lib/migrate.ts';
-import { dataDir, defaultAppUrl, loadDotEnv, runMain, say } from './lib/cli.ts';
-import { ensureStripe } from './lib/stripe.ts';
+import { dataDir, loadDotEnv, runMain, say } from './lib/cli.ts';
+import { withAppContext } from './lib/operations.ts';
 
 loadDotEnv();
 runMain(async () => {
@@ -29,18 +28,8 @@ runMain(async () => {
     for (const folder of ['postgres', 'outbox', 'stripe-sandbox']) await fs.rm(path.join(dataDir(), folder), { recursive: true, force: true });
     say(`Deleted ${dataDir()}: the embedded database starts fresh.`);
   }
-  const database = await ensureDatabase({ dataDir: dataDir(), log: say });
-  process.env.DATABASE_URL = database.url;
-  try {
-    await migrateToLatest(database.url, say);
-    // Demo tiers have real (sandbox) Stripe prices, so Stripe must be reachable first.
-    const stripe = await ensureStripe({ dataDir: dataDir(), appUrl: defaultAppUrl(), log: say });
+  await withAppContext({ migrate: true, stripe: true }, async () => {
     const { seedDemoData } = await import('./lib/seed-data.ts');
-    const { db } = await import('#app/core/db.server.ts');
     await seedDemoData(say);
-    await db.destroy();
-    await stripe.stop();
-  } finally {
-    await database.stop();
-  }
+  });
 });

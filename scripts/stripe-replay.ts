@@ -5,9 +5,8 @@
  *   npm run stripe:replay -- --since 2026-11-01T00:00:00Z [--until 2026-11-02T00:00:00Z]
  * Exit codes: 0 all processed, 1 some failed (or could not run), 2 bad arguments.
  */
-import { ensureDatabase } from './lib/database.ts';
-import { dataDir, loadDotEnv, runMain, say } from './lib/cli.ts';
-import { ensureStripe } from './lib/stripe.ts';
+import { loadDotEnv, runMain, say } from './lib/cli.ts';
+import { withAppContext } from './lib/operations.ts';
 import { parseReplayArgs, UsageError, type ReplayArgs } from './lib/stripe-args.ts';
 
 const USAGE = 'Usage: npm run stripe:replay -- --id evt_… [--id evt_…] | --since <ISO time> [--until <ISO time>]';
@@ -22,16 +21,11 @@ try {
 }
 
 loadDotEnv();
-runMain(async () => {
-  const database = await ensureDatabase({ dataDir: dataDir(), log: say });
-  process.env.DATABASE_URL = database.url;
-  const stripeHandle = await ensureStripe({ dataDir: dataDir(), appUrl: process.env.APP_URL ?? `http://localhost:${process.env.PORT ?? 3000}`, log: say });
-  // App modules read configuration on first import: only now.
-  const { db } = await import('#app/core/db.server.ts');
-  const { processStripeEvent } = await import('#app/modules/payments/process-event.server.ts');
-  let failed = 0;
-  let processed = 0;
-  try {
+runMain(() =>
+  withAppContext({ stripe: true }, async (db) => {
+    const { processStripeEvent } = await import('#app/modules/payments/process-event.server.ts');
+    let failed = 0;
+    let processed = 0;
     let query = db.selectFrom('stripe_events').select(['id', 'type']).orderBy('stripe_created_at').orderBy('id');
     query = args.kind === 'ids' ? query.where('id', 'in', args.ids) : query.where('stripe_created_at', '>=', args.since);
     if (args.kind === 'window' && args.until) query = query.where('stripe_created_at', '<', args.until);
@@ -52,10 +46,6 @@ runMain(async () => {
       }
     }
     say(`${processed} event(s) processed, ${failed} failed.`);
-  } finally {
-    await db.destroy();
-    await stripeHandle.stop();
-    await database.stop();
-  }
-  if (failed > 0) throw new Error(`${failed} event(s) failed; see above.`);
-});
+    if (failed > 0) throw new Error(`${failed} event(s) failed; see above.`);
+  }),
+);

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { sql } from 'kysely';
 import Stripe from 'stripe';
 import type { Runner } from 'graphile-worker';
@@ -11,6 +10,7 @@ import type { RunningApp } from '../scripts/lib/app.ts';
 import { startStripeSandbox, type SandboxSwitches, type StripeSandbox } from '../scripts/stripe-sandbox/index.ts';
 import { Browserish } from './http.ts';
 import type { TestUser } from './factories.ts';
+import { freePort } from '../scripts/lib/net.ts';
 
 /**
  * Story tests against real PostgreSQL, the Stripe sandbox and the real HTTP app:
@@ -50,17 +50,6 @@ export async function pageText(response: Response): Promise<string> {
     .replace(/&amp;/g, '&');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startStripeStory(options: { switches?: Partial<SandboxSwitches> } = {}) {
   const sandbox: StripeSandbox = await startStripeSandbox({ port: 0, dataDir: null, webhookRetryDelaysMs: [100, 300, 1000], log: () => {}, switches: options.switches });

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -9,6 +8,7 @@ import { inject } from 'vitest';
 import { createDatabase, dropDatabase } from '../../scripts/lib/database.ts';
 import { repoRoot } from '../../scripts/lib/cli.ts';
 import { startStripeSandbox, type StripeSandbox } from '../../scripts/stripe-sandbox/index.ts';
+import { freePort } from '../../scripts/lib/net.ts';
 
 export const CHROME_PATH = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 
@@ -24,16 +24,6 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** The secret key the app under test uses with its own sandbox. */
 export const E2E_STRIPE_SECRET_KEY = 'sk_test_makerfund_e2e';
