@@ -48,3 +48,24 @@ export class Browserish {
     return response;
   }
 }
+
+/** Logs a test user in through the login form, as a person would; the client keeps the session cookie. */
+export async function logIn(baseUrl: string, user: { email: string; password: string }): Promise<Browserish> {
+  const browser = new Browserish(baseUrl);
+  const response = await browser.post('/login', { email: user.email, password: user.password, redirectTo: '/' });
+  if (response.status !== 302) throw new Error(`Logging in as ${user.email} answered ${response.status}, not a redirect`);
+  return browser;
+}
+
+/** Text as a reader sees it in React's HTML: entities decoded. */
+export function decodeEntities(html: string): string {
+  return html.replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** The messages right under one form field (conform names the list `<form id>-<field name>-error`). */
+export function fieldMessages(html: string, name: string): string[] {
+  const escaped = name.replace(/[.[\]]/g, (char) => `\\${char}`);
+  const list = html.match(new RegExp(`<ul class="field-errors" id="[^"]*-${escaped}-error"[^>]*>(.*?)</ul>`));
+  if (!list) throw new Error(`no error list for field ${name}`);
+  return [...(list[1] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map((match) => decodeEntities(match[1] as string));
+}

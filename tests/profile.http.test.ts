@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { db } from '#app/core/db.server.ts';
-import { Browserish, startTestApp } from './http.ts';
+import { Browserish, fieldMessages, logIn, startTestApp } from './http.ts';
 import { createTestUser, type TestUser } from './factories.ts';
 
 let app: Awaited<ReturnType<typeof startTestApp>>;
@@ -11,23 +11,8 @@ afterAll(async () => {
   await app.stop();
 });
 
-async function loggedIn(user: TestUser): Promise<Browserish> {
-  const browser = new Browserish(app.url);
-  const response = await browser.post('/login', { email: user.email, password: user.password, redirectTo: '/' });
-  expect(response.status).toBe(302);
-  return browser;
-}
-
 async function profileRow(userId: string) {
   return db.selectFrom('users').select(['display_name', 'bio', 'links', 'email', 'handle', 'password_hash', 'updated_at']).where('id', '=', userId).executeTakeFirstOrThrow();
-}
-
-/** The messages shown right under one form field (conform names it `<form id>-<field name>-error`). */
-function fieldMessages(html: string, name: string): string[] {
-  const escaped = name.replace(/[.[\]]/g, (char) => `\\${char}`);
-  const list = html.match(new RegExp(`<ul class="field-errors" id="[^"]*-${escaped}-error"[^>]*>(.*?)</ul>`));
-  if (!list) throw new Error(`no error list for field ${name}`);
-  return [...(list[1] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map((match) => match[1] as string);
 }
 
 function anchors(html: string): { href: string; rel: string; text: string }[] {
@@ -36,7 +21,7 @@ function anchors(html: string): { href: string; rel: string; text: string }[] {
 
 test('a maker edits name, bio and links, and their public page shows them with safe link attributes', async () => {
   const user = await createTestUser();
-  const browser = await loggedIn(user);
+  const browser = await logIn(app.url, user);
   const response = await browser.post('/settings/profile', {
     displayName: 'Ada Lovelace',
     bio: 'I write notes on the Analytical Engine.',
@@ -80,7 +65,7 @@ test('a maker edits name, bio and links, and their public page shows them with s
 
 test('markup in a name or bio is shown as text, never run', async () => {
   const user = await createTestUser();
-  const browser = await loggedIn(user);
+  const browser = await logIn(app.url, user);
   const response = await browser.post('/settings/profile', { displayName: '<img src=x onerror=alert(1)>', bio: '<script>alert(1)</script>' });
   expect(response.status).toBe(200);
   const html = await (await new Browserish(app.url).get(`/@${user.handle}`)).text();
@@ -91,7 +76,7 @@ test('markup in a name or bio is shown as text, never run', async () => {
 
 test('a maker can clear their bio and links', async () => {
   const user = await createTestUser();
-  const browser = await loggedIn(user);
+  const browser = await logIn(app.url, user);
   await browser.post('/settings/profile', { displayName: user.displayName, bio: 'Something to remove', 'links[0].url': 'https://x.example' });
   expect((await profileRow(user.id)).bio).toBe('Something to remove');
   const response = await browser.post('/settings/profile', { displayName: user.displayName, bio: '', 'links[0].label': '', 'links[0].url': '' });
@@ -106,7 +91,7 @@ test('a maker can clear their bio and links', async () => {
 
 test('a javascript: or ftp: link is refused with 400 next to the field, and nothing changes', async () => {
   const user = await createTestUser();
-  const browser = await loggedIn(user);
+  const browser = await logIn(app.url, user);
   const before = await profileRow(user.id);
   for (const url of ['javascript:alert(1)', 'ftp://x', 'data:text/html,<b>x</b>', 'not a link']) {
     const response = await browser.post('/settings/profile', { displayName: 'Changed', bio: 'Changed', 'links[0].label': 'Mine', 'links[0].url': url });
@@ -122,7 +107,7 @@ test('a javascript: or ftp: link is refused with 400 next to the field, and noth
 
 test('a bio over 2000 characters is refused with 400 next to the bio, and nothing changes', async () => {
   const user = await createTestUser();
-  const browser = await loggedIn(user);
+  const browser = await logIn(app.url, user);
   const before = await profileRow(user.id);
   const response = await browser.post('/settings/profile', { displayName: 'Changed', bio: 'x'.repeat(2001) });
   expect(response.status).toBe(400);
@@ -134,7 +119,7 @@ test('a bio over 2000 characters is refused with 400 next to the bio, and nothin
 
 test('an empty display name or more than five links is refused and nothing changes', async () => {
   const user = await createTestUser();
-  const browser = await loggedIn(user);
+  const browser = await logIn(app.url, user);
   const before = await profileRow(user.id);
   const noName = await browser.post('/settings/profile', { displayName: '  ', bio: 'Changed' });
   expect(noName.status).toBe(400);
@@ -165,7 +150,7 @@ test('one maker cannot change another maker\'s profile: the form only ever updat
   const victim = await createTestUser();
   const attacker = await createTestUser();
   const victimBefore = await profileRow(victim.id);
-  const browser = await loggedIn(attacker);
+  const browser = await logIn(app.url, attacker);
   // Naming the other account in the form is refused outright.
   const extras: Record<string, string>[] = [{ handle: victim.handle }, { userId: victim.id }, { id: victim.id }, { email: victim.email }];
   for (const extra of extras) {
@@ -187,9 +172,9 @@ test('one maker cannot change another maker\'s profile: the form only ever updat
 
 test('the owner sees an edit link on their page; others do not', async () => {
   const user = await createTestUser();
-  const owner = await loggedIn(user);
+  const owner = await logIn(app.url, user);
   expect(await (await owner.get(`/@${user.handle}`)).text()).toContain('Edit profile');
-  const other = await loggedIn(await createTestUser());
+  const other = await logIn(app.url, await createTestUser());
   expect(await (await other.get(`/@${user.handle}`)).text()).not.toContain('Edit profile');
   expect(await (await new Browserish(app.url).get(`/@${user.handle}`)).text()).not.toContain('Edit profile');
 });

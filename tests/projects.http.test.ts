@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startStripeSandbox } from '#scripts/stripe-sandbox/index.ts';
-import { Browserish, startTestApp } from './http.ts';
+import { Browserish, decodeEntities, fieldMessages, logIn, startTestApp } from './http.ts';
 import type { TestUser } from './factories.ts';
 
 // Configuration is read when app modules first load: point Stripe at a fresh sandbox before that.
@@ -24,32 +24,9 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-async function loggedIn(user: TestUser): Promise<Browserish> {
-  const browser = new Browserish(app.url);
-  const response = await browser.post('/login', { email: user.email, password: user.password, redirectTo: '/' });
-  expect(response.status).toBe(302);
-  return browser;
-}
-
-/** The messages shown right under one form field (conform names it `<form id>-<field name>-error`). */
-function fieldMessages(html: string, name: string): string[] {
-  const list = html.match(new RegExp(`<ul class="field-errors" id="[^"]*-${name}-error"[^>]*>(.*?)</ul>`));
-  if (!list) throw new Error(`no error list for field ${name}`);
-  return [...(list[1] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map((match) => decode(match[1] as string));
-}
-
-function decode(html: string): string {
-  return html
-    .replace(/&#x27;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
 /** What a reader sees: the text without tags. */
 function visibleText(html: string): string {
-  return decode(html.replace(/<!-- -->/g, '').replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ');
+  return decodeEntities(html.replace(/<!-- -->/g, '').replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ');
 }
 
 async function projectsOf(makerId: string) {
@@ -68,7 +45,7 @@ test('the studio needs a login, and greets a new maker with a way to create thei
   expect(anonymous.headers.get('location')).toBe('/login?redirectTo=%2Fstudio');
   expect((await new Browserish(app.url).get('/studio/projects/new')).status).toBe(302);
 
-  const browser = await loggedIn(await createTestUser());
+  const browser = await logIn(app.url, await createTestUser());
   const html = await (await browser.get('/studio')).text();
   expect(html).toContain('Create your first project');
   expect(html).toContain('href="/studio/projects/new"');
@@ -78,7 +55,7 @@ test('the studio needs a login, and greets a new maker with a way to create thei
 
 test('creating a project stores it, creates its Stripe product and shows it in the studio and on the maker page', async () => {
   const maker = await createTestUser({ displayName: 'Ada Lovelace' });
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const formPage = await (await browser.get('/studio/projects/new')).text();
   expect(formPage).toContain('<option value="eur">EUR — Euro</option>');
   expect(formPage).toContain('<option value="jpy">JPY — Japanese Yen</option>');
@@ -116,7 +93,7 @@ test('creating a project stores it, creates its Stripe product and shows it in t
 
 test('a maker can run several projects; a slug is unique per maker but another maker may use it', async () => {
   const [ada, grace] = [await createTestUser(), await createTestUser()];
-  const adaBrowser = await loggedIn(ada);
+  const adaBrowser = await logIn(app.url, ada);
   expect((await adaBrowser.post('/studio/projects/new', form)).status).toBe(302);
   expect((await adaBrowser.post('/studio/projects/new', { ...form, name: 'Second', slug: 'second' })).status).toBe(302);
   const products = await productCount();
@@ -126,13 +103,13 @@ test('a maker can run several projects; a slug is unique per maker but another m
   expect((await projectsOf(ada.id)).map((project) => project.name)).toEqual(['Tiny HTTP', 'Second']);
   expect(await productCount()).toBe(products);
 
-  expect((await (await loggedIn(grace)).post('/studio/projects/new', form)).status).toBe(302);
+  expect((await (await logIn(app.url, grace)).post('/studio/projects/new', form)).status).toBe(302);
   expect((await projectsOf(grace.id)).map((project) => project.slug)).toEqual(['tiny-http']);
 });
 
 test('bad project input is refused with 400 next to the field; nothing is stored and no Stripe product is made', async () => {
   const maker = await createTestUser();
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const products = await productCount();
   const cases: [Record<string, string>, string, string][] = [
     [{ currency: 'xxx' }, 'currency', 'Choose one of the listed currencies'],
@@ -161,7 +138,7 @@ test('another user cannot see or change a project’s edit page: 404, and nothin
   const [ada, mallory] = [await createTestUser(), await createTestUser()];
   const project = await createTestProject(ada.id, { name: 'Mine', slug: 'mine' });
   const tier = await createTestTier(project, { name: 'Gold' });
-  const browser = await loggedIn(mallory);
+  const browser = await logIn(app.url, mallory);
   const paths = [
     `/studio/projects/${project.id}/edit`,
     `/studio/projects/${project.id}/tiers/new`,
@@ -188,7 +165,7 @@ test('another user cannot see or change a project’s edit page: 404, and nothin
 test('the maker edits the project; the currency cannot be changed; the Stripe product follows the name', async () => {
   const maker = await createTestUser();
   const project = await createTestProject(maker.id, { name: 'Old name', slug: 'old' });
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const edit = { intent: 'save', name: 'New name', slug: 'new-name', pitch: 'Better pitch', description: 'More', repositoryUrl: '' };
   const response = await browser.post(`/studio/projects/${project.id}/edit`, edit);
   expect(response.status).toBe(200);
@@ -264,9 +241,9 @@ test('the pledge confirmation banner shows for the patron’s own pledge only', 
   const [pat, other] = [await createTestUser(), await createTestUser()];
   const pledge = await createTestPledge({ patronId: pat.id, tier, status: 'pending', checkoutExpiresAt: new Date(Date.now() + 600_000) });
   const path = `/@${maker.handle}/confirm?pledge=${pledge.id}`;
-  const own = visibleText(await (await (await loggedIn(pat)).get(path)).text());
+  const own = visibleText(await (await (await logIn(app.url, pat)).get(path)).text());
   expect(own).toContain('Confirming your pledge of €5/month (Gold) with Stripe');
-  const others = visibleText(await (await (await loggedIn(other)).get(path)).text());
+  const others = visibleText(await (await (await logIn(app.url, other)).get(path)).text());
   expect(others).not.toContain('Confirming your pledge');
   const anonymous = visibleText(await (await new Browserish(app.url).get(path)).text());
   expect(anonymous).not.toContain('Confirming your pledge');

@@ -3,7 +3,7 @@ import { env } from '#app/core/env.server.ts';
 import { formatDay } from '#app/modules/pledges/labels.ts';
 import { formatMonth } from '#app/modules/studio/format.ts';
 import { lastMonths } from '#app/modules/studio/metrics.ts';
-import { Browserish, startTestApp } from './http.ts';
+import { Browserish, logIn, startTestApp } from './http.ts';
 import { createTestUser, type TestUser } from './factories.ts';
 import { insertInvoice, insertPatron, insertPledge, insertProject, insertTier } from './factories/studio.ts';
 
@@ -81,13 +81,6 @@ afterAll(async () => {
   await app?.stop();
 });
 
-async function loggedIn(user: TestUser): Promise<Browserish> {
-  const browser = new Browserish(app.url);
-  const response = await browser.post('/login', { email: user.email, password: user.password, redirectTo: '/' });
-  expect(response.status).toBe(302);
-  return browser;
-}
-
 function decode(html: string): string {
   return html
     .replace(/<!-- -->/g, '')
@@ -118,7 +111,7 @@ function stat(html: string, name: string): string {
 const dashboardPath = () => `/studio/projects/${ids.project}`;
 
 test('the maker sees MRR, patron count, churn and the resilience sentence, exactly', async () => {
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const response = await browser.get(dashboardPath());
   expect(response.status).toBe(200);
   const html = await response.text();
@@ -141,7 +134,7 @@ test('the maker sees MRR, patron count, churn and the resilience sentence, exact
 });
 
 test('the income table itemises every month of the last 12: gross, Stripe fee, platform fee, net, "pending" while the fee is unknown', async () => {
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const html = await (await browser.get(dashboardPath())).text();
   const special: Record<string, string[]> = {
     [monthKey(paidThisMonth)]: ['1', '€25', '€1.03', '€1.25', '€22.72'],
@@ -164,7 +157,7 @@ test('the income table itemises every month of the last 12: gross, Stripe fee, p
 });
 
 test('patrons are listed with name, @handle link, tier, amount, status, since and next charge; current ones first', async () => {
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const html = await (await browser.get(dashboardPath())).text();
   expect(tableRows(html, 'patrons')).toEqual([
     ['Grace Hopper @grace', 'Sponsor', '€25/month', 'Active', formatDay(dates.grace.since.toISOString()), formatDay(dates.grace.next.toISOString())],
@@ -181,7 +174,7 @@ test('patrons are listed with name, @handle link, tier, amount, status, since an
 });
 
 test('filters by status and tier through the GET form, and say so when nothing matches', async () => {
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const names = async (query: string) => {
     const response = await browser.get(`${dashboardPath()}?${query}`);
     expect(response.status).toBe(200);
@@ -205,7 +198,7 @@ test('filters by status and tier through the GET form, and say so when nothing m
 });
 
 test('another maker, a visitor and a malformed id never see the dashboard', async () => {
-  const other = await loggedIn(outsider);
+  const other = await logIn(app.url, outsider);
   for (const path of [dashboardPath(), `${dashboardPath()}?status=active`, `${dashboardPath()}/patrons.csv`]) {
     const response = await other.get(path);
     expect(response.status, path).toBe(404);
@@ -216,7 +209,7 @@ test('another maker, a visitor and a malformed id never see the dashboard', asyn
   // Route data requests (single fetch) are guarded the same way.
   expect((await other.get(`${dashboardPath()}.data`)).status).toBe(404);
 
-  const owner = await loggedIn(maker);
+  const owner = await logIn(app.url, maker);
   expect((await owner.get('/studio/projects/not-a-uuid')).status).toBe(404);
   expect((await owner.get('/studio/projects/00000000-0000-4000-8000-000000000000/patrons.csv')).status).toBe(404);
 
@@ -228,7 +221,7 @@ test('another maker, a visitor and a malformed id never see the dashboard', asyn
 });
 
 test('the CSV export has exact bytes: header, RFC 4180 quoting, formula cells defused, ISO dates', async () => {
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const response = await browser.get(`${dashboardPath()}/patrons.csv`);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
@@ -255,7 +248,7 @@ test('the CSV export has exact bytes: header, RFC 4180 quoting, formula cells de
 });
 
 test('a project without patrons or income says how to get them', async () => {
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const response = await browser.get(`/studio/projects/${ids.empty}`);
   expect(response.status).toBe(200);
   const html = await response.text();
@@ -281,7 +274,7 @@ test('long lists are paged 50 at a time, keeping the filters; yen amounts have n
     const patron = await insertPatron({ handle: `yen-${String(index).padStart(2, '0')}`, displayName: `Yen ${index}` });
     await insertPledge({ projectId: project.id, patronId: patron.id, tierId: tier.id, currency: 'jpy', amount: index === 0 ? 12000 : 500, interval: index === 0 ? 'year' : 'month', startedAt: daysAgo(60 - index / 10) });
   }
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const first = await (await browser.get(`/studio/projects/${project.id}?status=active`)).text();
   expect(tableRows(first, 'patrons')).toHaveLength(50);
   expect(decode(first)).toContain('Page 1 of 2');

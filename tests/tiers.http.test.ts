@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startStripeSandbox } from '#scripts/stripe-sandbox/index.ts';
-import { Browserish, startTestApp } from './http.ts';
+import { Browserish, decodeEntities, fieldMessages, logIn, startTestApp } from './http.ts';
 import type { TestUser } from './factories.ts';
 
 // Configuration is read when app modules first load: point Stripe at a fresh sandbox before that.
@@ -24,25 +24,8 @@ afterAll(async () => {
   await sandbox.close();
 });
 
-async function loggedIn(user: TestUser): Promise<Browserish> {
-  const browser = new Browserish(app.url);
-  const response = await browser.post('/login', { email: user.email, password: user.password, redirectTo: '/' });
-  expect(response.status).toBe(302);
-  return browser;
-}
-
-function decode(html: string): string {
-  return html.replace(/&#x27;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-}
-
 function visibleText(html: string): string {
-  return decode(html.replace(/<!-- -->/g, '').replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
-}
-
-function fieldMessages(html: string, name: string): string[] {
-  const list = html.match(new RegExp(`<ul class="field-errors" id="[^"]*-${name}-error"[^>]*>(.*?)</ul>`));
-  if (!list) throw new Error(`no error list for field ${name}`);
-  return [...(list[1] ?? '').matchAll(/<li>(.*?)<\/li>/g)].map((match) => decode(match[1] as string));
+  return decodeEntities(html.replace(/<!-- -->/g, '').replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
 }
 
 /** The tier cards of a project page, in page order: each card's HTML. */
@@ -73,7 +56,7 @@ const tierForm = { name: 'Supporter', monthlyAmount: '4.50', yearlyAmount: '45',
 test('a maker creates a tier in major units; it is stored in minor units with Stripe prices for month and year', async () => {
   const maker = await createTestUser();
   const project = await createTestProject(maker.id, { currency: 'usd' });
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const formPage = await (await browser.get(`/studio/projects/${project.id}/tiers/new`)).text();
   expect(visibleText(formPage)).toContain('Prices are in USD.');
   // The benefits box takes 10 lines, not 10 characters.
@@ -107,7 +90,7 @@ test('a maker creates a tier in major units; it is stored in minor units with St
 test('bad tier input is refused with 400 next to the field; no tier, no price row and no Stripe price is made', async () => {
   const maker = await createTestUser();
   const project = await createTestProject(maker.id, { currency: 'usd' });
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const stripeBefore = await stripePriceIds();
   const cases: [Record<string, string>, string, string][] = [
     [{ monthlyAmount: '0' }, 'monthlyAmount', 'Stripe cannot charge less than $0.50'],
@@ -143,7 +126,7 @@ test('bad tier input is refused with 400 next to the field; no tier, no price ro
 test('a JPY project takes whole yen: "500" is 500, "4.50" is refused', async () => {
   const maker = await createTestUser();
   const project = await createTestProject(maker.id, { currency: 'jpy' });
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const refused = await browser.post(`/studio/projects/${project.id}/tiers/new`, { name: 'Coffee', monthlyAmount: '4.50' });
   expect(refused.status).toBe(400);
   expect(fieldMessages(await refused.text(), 'monthlyAmount')).toEqual(['JPY has no smaller unit: enter a whole amount, like 500']);
@@ -161,7 +144,7 @@ test('editing a price makes a new Stripe price and a new active row; the old row
   const pat = await createTestUser();
   await createTestPledge({ patronId: pat.id, tier });
   const [oldPrice] = await priceRows(project.id);
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
 
   const formPage = await (await browser.get(`/studio/projects/${project.id}/tiers/${tier.id}`)).text();
   expect(formPage).toContain('value="5"');
@@ -188,7 +171,7 @@ test('a bad edit changes nothing: not the tier, not its prices, not Stripe', asy
   const maker = await createTestUser();
   const project = await createTestProject(maker.id);
   const tier = await createTestTier(project, { name: 'Gold', monthlyAmount: 500, yearlyAmount: 5000 });
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const [tiersBefore, pricesBefore, stripeBefore] = [await tierRows(project.id), await priceRows(project.id), await stripePriceIds()];
   const edits: Record<string, string>[] = [
     { name: 'Gold', monthlyAmount: '0' },
@@ -213,7 +196,7 @@ test('another maker gets 404 for every tier page and action, and nothing changes
   const project = await createTestProject(ada.id);
   const tier = await createTestTier(project, { name: 'Gold' });
   const malloryProject = await createTestProject(mallory.id);
-  const browser = await loggedIn(mallory);
+  const browser = await logIn(app.url, mallory);
   const [tiersBefore, pricesBefore, stripeBefore] = [await tierRows(project.id), await priceRows(project.id), await stripePriceIds()];
   expect((await browser.get(`/studio/projects/${project.id}/tiers/${tier.id}`)).status).toBe(404);
   expect((await browser.get(`/studio/projects/${malloryProject.id}/tiers/${tier.id}`)).status).toBe(404);
@@ -275,7 +258,7 @@ test('archived tiers disappear from the project page and come back when unarchiv
   const maker = await createTestUser();
   const project = await createTestProject(maker.id, { slug: 'ordered' });
   const [a, b, c] = [await createTestTier(project, { name: 'Alpha' }), await createTestTier(project, { name: 'Beta' }), await createTestTier(project, { name: 'Gamma' })];
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   const names = async () => tierCards(await (await new Browserish(app.url).get(`/@${maker.handle}/ordered`)).text()).map((card) => card.match(/<h3[^>]*>(.*?)<\/h3>/)?.[1]);
   const editPath = `/studio/projects/${project.id}/edit`;
 
@@ -307,7 +290,7 @@ test('archived tiers disappear from the project page and come back when unarchiv
 test('when Stripe is unreachable the tier form says so above the form, and nothing is stored', async () => {
   const maker = await createTestUser();
   const project = await createTestProject(maker.id);
-  const browser = await loggedIn(maker);
+  const browser = await logIn(app.url, maker);
   sandbox.configure({ failureRate: 1 });
   let response: Response;
   try {
