@@ -2,7 +2,7 @@
  * `npm run stripe:sandbox` — runs the local Stripe sandbox (see scripts/stripe-sandbox/README.md).
  *
  * Env: STRIPE_SANDBOX_PORT (default 12111), STRIPE_SANDBOX_HOST (127.0.0.1),
- * STRIPE_SANDBOX_DATA_DIR (.data/stripe-sandbox), STRIPE_SANDBOX_FEE_BASIS_POINTS (290),
+ * STRIPE_SANDBOX_DATA_DIR ($DATA_DIR/stripe-sandbox, DATA_DIR defaulting to .data), STRIPE_SANDBOX_FEE_BASIS_POINTS (290),
  * STRIPE_SANDBOX_FEE_FIXED (30), and the fault switches STRIPE_SANDBOX_RATE_LIMIT,
  * STRIPE_SANDBOX_FAILURE_RATE, STRIPE_SANDBOX_LOST_RESPONSE_RATE, STRIPE_SANDBOX_WEBHOOK_DUPLICATES,
  * STRIPE_SANDBOX_WEBHOOK_CONCURRENT, STRIPE_SANDBOX_WEBHOOK_SHUFFLE, STRIPE_SANDBOX_WEBHOOK_DELAY_MS,
@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     const v = process.env[env];
     if (v !== undefined && v !== '') rawSwitches[key] = v;
   }
-  const dataDir = process.env['STRIPE_SANDBOX_DATA_DIR'] ?? resolve(root, '.data/stripe-sandbox');
+  // Beside the app's other local state (DATA_DIR), where `npm run dev` keeps it too.
+  const dataDir = process.env['STRIPE_SANDBOX_DATA_DIR'] ?? resolve(root, process.env['DATA_DIR'] || '.data', 'stripe-sandbox');
   const sandbox = await startStripeSandbox({
     port: envNumber('STRIPE_SANDBOX_PORT') ?? 12111,
     host: process.env['STRIPE_SANDBOX_HOST'] || '127.0.0.1',
