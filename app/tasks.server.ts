@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { db } from '#app/core/db.server.ts';
 import { sendEmail } from '#app/core/email.server.ts';
 import { env } from '#app/core/env.server.ts';
+import { cleanUpAccounts } from '#app/modules/accounts/cleanup.server.ts';
 import { welcomeEmail } from '#app/modules/accounts/emails.ts';
 import { getUserEmail } from '#app/modules/accounts/users.server.ts';
 import { sendPaymentProblem, sendPledgeEnded, sendPledgeReceipt } from '#app/modules/notifications/pledge-notifications.server.ts';
@@ -15,6 +16,7 @@ import { syncFromStripe } from '#app/modules/payments/stripe-sync.server.ts';
  */
 const payloads = {
   send_welcome_email: v.strictObject({ userId: v.pipe(v.string(), v.uuid()) }),
+  clean_up_accounts: v.strictObject({ _cron: v.optional(v.unknown()) }),
   // Processes stored Stripe events (queued after intake, retried at the earliest retry, and every minute).
   drain_stripe_events: v.strictObject({ _cron: v.optional(v.unknown()) }),
   // Scheduled (see cronItems): graphile-worker adds `_cron` to the payload.
@@ -39,6 +41,9 @@ const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name], help
   async drain_stripe_events() {
     await drainStripeEvents(db);
   },
+  async clean_up_accounts() {
+    await cleanUpAccounts(db);
+  },
   async sync_stripe() {
     // Without Stripe (a test process, a machine without the sandbox) there is nothing to compare with.
     if (!env().STRIPE_SECRET_KEY) return;
@@ -59,6 +64,7 @@ const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name], help
 export const cronItems: CronItem[] = [
   // Repairs what missed or failed webhooks left behind (MONEY.md: "Missed events").
   { task: 'sync_stripe', match: '*/15 * * * *', identifier: 'sync_stripe', options: { backfillPeriod: 0, maxAttempts: 1 } },
+  { task: 'clean_up_accounts', match: '17 4 * * *', identifier: 'clean_up_accounts', options: { backfillPeriod: 0, maxAttempts: 3 } },
   // A safety net: events stored by a process that died before it queued the drain.
   { task: 'drain_stripe_events', match: '* * * * *', identifier: 'drain_stripe_events', options: { backfillPeriod: 0, maxAttempts: 1 } },
 ];

@@ -7,7 +7,7 @@ import { db } from '#app/core/db.server.ts';
 import { attemptLogin } from '#app/modules/accounts/login.server.ts';
 import { safeRedirectPath } from '#app/modules/accounts/redirects.ts';
 import { LoginSchema } from '#app/modules/accounts/schemas.ts';
-import { requireAnonymous, startSession } from '#app/modules/accounts/sessions.server.ts';
+import { endSession, requireAnonymous, startSession } from '#app/modules/accounts/sessions.server.ts';
 
 export const meta: MetaFunction = () => [{ title: 'Log in · Makerfund' }];
 
@@ -25,6 +25,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!result.ok) {
     return data(submission.reply({ fieldErrors: { password: [result.message] }, hideFields: ['password'] }), { status: 400 });
   }
+  // A session this browser already had (another account, an old tab) ends here: one browser, one session.
+  await endSession(request);
   throw redirect(safeRedirectPath(submission.value.redirectTo), { headers: { 'Set-Cookie': await startSession(result.userId) } });
 }
 
