@@ -9,6 +9,7 @@ import { notFound } from '#app/core/http.server.ts';
 import { getUser } from '#app/modules/accounts/sessions.server.ts';
 import { PledgeConfirmationBanner } from '#app/modules/pledges/confirmation-banner.tsx';
 import { getPledgeConfirmation } from '#app/modules/pledges/confirmation.server.ts';
+import { findLivePledge } from '#app/modules/pledges/join.server.ts';
 import { getPublicProject, isUuid, patronCounts } from '#app/modules/projects/projects.server.ts';
 import { isFull, slotsLabel, yearlySavingsPercent } from '#app/modules/tiers/pricing.ts';
 import { listPublicTiers } from '#app/modules/tiers/tiers.server.ts';
@@ -32,10 +33,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     throw redirect(`/@${project.maker.handle}/${project.slug}${url.search}`, 301);
   }
   const pledgeId = url.searchParams.get('pledge');
-  const [tiers, patrons, confirmation] = await Promise.all([
+  const [tiers, patrons, confirmation, myPledge] = await Promise.all([
     listPublicTiers(db, project.id),
     patronCounts(db, [project.id]),
     viewer && isUuid(pledgeId) ? getPledgeConfirmation(db, { pledgeId, patronId: viewer.id }) : null,
+    viewer ? findLivePledge(db, { patronId: viewer.id, projectId: project.id }) : undefined,
   ]);
   return {
     project: {
@@ -65,6 +67,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     fee: formatBasisPoints(env().PLATFORM_FEE_BASIS_POINTS),
     isOwner: viewer?.id === project.maker.id,
     confirmation,
+    // A current patron manages the pledge they have instead of starting a second one.
+    myPledge: myPledge ?? null,
   };
 }
 
@@ -79,7 +83,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) =>
     : [{ title: 'Not found · Makerfund' }];
 
 export default function ProjectPage() {
-  const { project, maker, tiers, fee, isOwner, confirmation } = useLoaderData<typeof loader>();
+  const { project, maker, tiers, fee, isOwner, confirmation, myPledge } = useLoaderData<typeof loader>();
   const pledgeAction = `/@${maker.handle}/${project.slug}/pledge`;
   return (
     <article className="project-page stack">
@@ -144,7 +148,17 @@ export default function ProjectPage() {
                       <ProgressBar value={tier.held} max={tier.patronLimit} label={`Places taken in ${tier.name}`} valueText={`${tier.held} of ${tier.patronLimit} places taken`} />
                     </div>
                   ) : null}
-                  {isOwner ? null : tier.full ? (
+                  {isOwner ? null : myPledge ? (
+                    myPledge.tierId === tier.id ? (
+                      <p className="tier-yours">
+                        <strong>Your tier.</strong> <Link to={`/patron/pledges/${myPledge.id}`}>Manage your pledge</Link>
+                      </p>
+                    ) : (
+                      <Link className="button button-secondary" to={`/patron/pledges/${myPledge.id}`}>
+                        Switch to {tier.name}
+                      </Link>
+                    )
+                  ) : tier.full ? (
                     <button type="button" disabled aria-describedby={`tier-${tier.id}`}>
                       Full
                     </button>

@@ -196,12 +196,25 @@ test('choosing again after leaving Checkout gives up the earlier place and expir
 
 test('a patron already backing the project is sent to manage the pledge instead of a second one', async () => {
   const maker = await story.maker();
-  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const { project, tiers } = await story.project(maker, [
+    { name: 'Supporter', monthlyAmount: 500 },
+    { name: 'Sponsor', monthlyAmount: 2000 },
+  ]);
   const pat = await story.patron();
-  await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+  const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
   const again = await story.join(pat, project.url, { tierId: tiers[0]!.id });
   expect(again.status).toBe(409);
   expect(await pageText(again)).toContain('You already back this project');
+
+  // The project page offers the pledge they have, not a second one.
+  const html = await (await pat.browser.get(project.url)).text();
+  expect(html).toMatch(new RegExp(`<strong>Your tier.</strong> <a [^>]*href="/patron/pledges/${pledgeId}">Manage your pledge</a>`));
+  expect(html).toMatch(new RegExp(`<a class="button button-secondary" [^>]*href="/patron/pledges/${pledgeId}">Switch to (<!-- -->)?Sponsor</a>`));
+  expect(html).not.toContain('>Become a patron</button>');
+  expect(html.match(new RegExp(`href="/patron/pledges/${pledgeId}"`, 'g'))?.length).toBe(2);
+  // Someone else still sees the tiers as open.
+  const other = await story.patron();
+  expect(await (await other.browser.get(project.url)).text()).toContain('>Become a patron</button>');
 });
 
 test('yearly billing where the tier offers it: a yearly subscription at the yearly price', async () => {

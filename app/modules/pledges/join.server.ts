@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { Database } from '#app/core/db.server.ts';
+import type { Database, Executor } from '#app/core/db.server.ts';
 import { env } from '#app/core/env.server.ts';
 import { logger } from '#app/core/logger.server.ts';
 import { ensureStripeCustomer } from '#app/modules/payments/customers.server.ts';
@@ -33,6 +33,17 @@ export type JoinResult =
 
 const STRIPE_FAILED =
   'We could not reach our payment provider to start your pledge. Nothing was charged and your place was released — please try again in a moment.';
+
+/** The patron's live pledge to a project (one at most: joining again is refused), or undefined. */
+export async function findLivePledge(db: Executor, ref: { patronId: string; projectId: string }): Promise<{ id: string; tierId: string } | undefined> {
+  return db
+    .selectFrom('pledges')
+    .select(['id', 'tier_id as tierId'])
+    .where('patron_id', '=', ref.patronId)
+    .where('project_id', '=', ref.projectId)
+    .where('status', 'in', ['active', 'past_due'])
+    .executeTakeFirst();
+}
 
 export async function startPledge(db: Database, input: JoinInput): Promise<JoinResult> {
   const project = await db
@@ -75,13 +86,7 @@ export async function startPledge(db: Database, input: JoinInput): Promise<JoinR
     return { ok: false, status: 409, field: 'amount', message: `Custom amounts are not available for this project yet; pledge ${formatMoney(price.amount, project.currency)} instead.` };
   }
 
-  const live = await db
-    .selectFrom('pledges')
-    .select('id')
-    .where('patron_id', '=', input.patron.id)
-    .where('project_id', '=', project.id)
-    .where('status', 'in', ['active', 'past_due'])
-    .executeTakeFirst();
+  const live = await findLivePledge(db, { patronId: input.patron.id, projectId: project.id });
   if (live) return { ok: false, status: 409, message: 'You already back this project. Change your tier from your pledges page.' };
 
   const claimed = await db.transaction().execute(async (trx) => {
