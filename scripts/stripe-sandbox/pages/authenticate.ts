@@ -3,7 +3,7 @@
  * or fails authentication of a PaymentIntent or SetupIntent, then returns to `return_url`.
  */
 import type { PageRoute } from '../api.ts';
-import { escapeHtml, formatMoney, layout } from './layout.ts';
+import { challengePage, escapeHtml, formatMoney, layout } from './layout.ts';
 import { confirmPaymentIntent, failAuthentication } from '../payment-intents.ts';
 import { confirmSetupIntent, failSetupAuthentication } from '../setup-intents.ts';
 import { invoiceOfIntent } from '../invoices.ts';
@@ -31,23 +31,7 @@ export const pages: PageRoute[] = [
         return { status: 404, html: layout('Authentication', '<div class="card"><h1>Nothing to authenticate</h1><p class="muted">This authentication request is complete or no longer exists.</p></div>') };
       }
       const what = pi ? `a payment of <strong>${escapeHtml(formatMoney(pi.amount, pi.currency))}</strong>` : 'saving your card for future payments';
-      const body = `
-        <div class="card" style="max-width:480px;margin:0 auto">
-          <h1>3D Secure 2 test page</h1>
-          <p>Your bank asks you to confirm ${what}.</p>
-          <p class="muted">This is a test authentication. Choose the outcome.</p>
-          <div class="actions">
-            <form method="post" action="/authenticate/${escapeHtml(id)}" data-once>
-              <input type="hidden" name="outcome" value="complete">
-              <button type="submit">Complete authentication</button>
-            </form>
-            <form method="post" action="/authenticate/${escapeHtml(id)}" data-once>
-              <input type="hidden" name="outcome" value="fail">
-              <button type="submit" class="danger">Fail authentication</button>
-            </form>
-          </div>
-        </div>`;
-      return { html: layout('Authenticate', body) };
+      return { html: challengePage(what, `/authenticate/${id}`) };
     },
   },
   {

@@ -6,7 +6,7 @@ import type { PageRequest, PageResult, PageRoute } from '../api.ts';
 import type { Engine } from '../engine.ts';
 import type { CheckoutSessionObj } from '../types.ts';
 import { checkoutInternal, finishAuthentication, submitCheckout, successRedirect, type CompletionResult } from '../checkout.ts';
-import { CARD_SCRIPT, cardFields, escapeHtml, formatMoney, intervalLabel, layout, parseExpiry } from './layout.ts';
+import { CARD_SCRIPT, cardFields, challengePage, escapeHtml, formatMoney, intervalLabel, layout, parseExpiry } from './layout.ts';
 
 
 function str(v: unknown): string {
@@ -158,23 +158,7 @@ export const pages: PageRoute[] = [
       if (!session) return notFound();
       if (session.status !== 'open' || !req.engine.store.internal.challenges[session.id]) return { redirect: `/checkout/${session.id}` };
       const total = session.mode === 'setup' ? 'saving your card' : `a payment of <strong>${escapeHtml(formatMoney(session.amount_total ?? 0, session.currency ?? 'usd'))}</strong>`;
-      const body = `
-        <div class="card" style="max-width:480px;margin:0 auto">
-          <h1>3D Secure 2 test page</h1>
-          <p>Your bank asks you to confirm ${total}.</p>
-          <p class="muted">This is a test authentication. Choose the outcome.</p>
-          <div class="actions">
-            <form method="post" action="/checkout/${escapeHtml(session.id)}/authenticate" data-once>
-              <input type="hidden" name="outcome" value="complete">
-              <button type="submit">Complete authentication</button>
-            </form>
-            <form method="post" action="/checkout/${escapeHtml(session.id)}/authenticate" data-once>
-              <input type="hidden" name="outcome" value="fail">
-              <button type="submit" class="danger">Fail authentication</button>
-            </form>
-          </div>
-        </div>`;
-      return { html: layout('Authenticate', body) };
+      return { html: challengePage(total, `/checkout/${session.id}/authenticate`) };
     },
   },
   {

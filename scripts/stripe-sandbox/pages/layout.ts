@@ -143,3 +143,21 @@ document.querySelectorAll('form[data-once]').forEach(function (f) {
     if (b) { b.disabled = true; b.textContent = b.getAttribute('data-busy') || 'Processing…'; }
   });
 });`;
+
+/** The 3D Secure test page: the bank asks to confirm `what` (already HTML-safe); both outcomes post to `action`. */
+export function challengePage(what: string, action: string): string {
+  const form = (outcome: 'complete' | 'fail', label: string, className = '') => `
+            <form method="post" action="${escapeHtml(action)}" data-once>
+              <input type="hidden" name="outcome" value="${outcome}">
+              <button type="submit"${className ? ` class="${className}"` : ''}>${label}</button>
+            </form>`;
+  const body = `
+        <div class="card" style="max-width:480px;margin:0 auto">
+          <h1>3D Secure 2 test page</h1>
+          <p>Your bank asks you to confirm ${what}.</p>
+          <p class="muted">This is a test authentication. Choose the outcome.</p>
+          <div class="actions">${form('complete', 'Complete authentication')}${form('fail', 'Fail authentication', 'danger')}
+          </div>
+        </div>`;
+  return layout('Authenticate', body);
+}
