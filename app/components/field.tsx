@@ -2,6 +2,28 @@ import { getInputProps, getTextareaProps, type FieldMetadata } from '@conform-to
 import type { ReactNode } from 'react';
 
 type Common = { label: string; hint?: ReactNode };
+export type TextFieldMetadata = FieldMetadata<string | null | undefined, any, string[]>;
+
+/** The id a field's hint gets, for aria-describedby; undefined without a hint. */
+export function hintId(field: TextFieldMetadata, hint: ReactNode): string | undefined {
+  return hint ? `${field.id}-hint` : undefined;
+}
+
+/** Label, optional hint, the control, and the field's error list: the frame every form field shares. */
+export function FieldFrame({ field, label, hint, children }: Common & { field: TextFieldMetadata; children: ReactNode }) {
+  return (
+    <div className="field">
+      <label htmlFor={field.id}>{label}</label>
+      {hint ? (
+        <p className="field-hint" id={hintId(field, hint)}>
+          {hint}
+        </p>
+      ) : null}
+      {children}
+      <FieldErrors id={field.errorId} errors={field.errors} />
+    </div>
+  );
+}
 
 /** A labelled input wired to conform: aria-invalid, aria-describedby and its error list. */
 export function Field({
@@ -11,42 +33,26 @@ export function Field({
   type = 'text',
   ...rest
 }: Common & {
-  field: FieldMetadata<string | null | undefined, any, string[]>;
+  field: TextFieldMetadata;
   type?: 'text' | 'email' | 'password' | 'url';
   autoComplete?: string;
   placeholder?: string;
   autoFocus?: boolean;
 }) {
-  const hintId = hint ? `${field.id}-hint` : undefined;
-  const inputProps = getInputProps(field, { type, ariaDescribedBy: hintId });
+  const inputProps = getInputProps(field, { type, ariaDescribedBy: hintId(field, hint) });
   return (
-    <div className="field">
-      <label htmlFor={field.id}>{label}</label>
-      {hint ? (
-        <p className="field-hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
+    <FieldFrame field={field} label={label} hint={hint}>
       <input {...inputProps} {...rest} key={inputProps.key} />
-      <FieldErrors id={field.errorId} errors={field.errors} />
-    </div>
+    </FieldFrame>
   );
 }
 
-export function TextareaField({ field, label, hint, rows = 5 }: Common & { field: FieldMetadata<string | null | undefined, any, string[]>; rows?: number }) {
-  const hintId = hint ? `${field.id}-hint` : undefined;
-  const props = getTextareaProps(field, { ariaDescribedBy: hintId });
+export function TextareaField({ field, label, hint, rows = 5 }: Common & { field: TextFieldMetadata; rows?: number }) {
+  const props = getTextareaProps(field, { ariaDescribedBy: hintId(field, hint) });
   return (
-    <div className="field">
-      <label htmlFor={field.id}>{label}</label>
-      {hint ? (
-        <p className="field-hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
+    <FieldFrame field={field} label={label} hint={hint}>
       <textarea {...props} key={props.key} rows={rows} />
-      <FieldErrors id={field.errorId} errors={field.errors} />
-    </div>
+    </FieldFrame>
   );
 }
 

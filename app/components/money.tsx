@@ -1,6 +1,6 @@
-import { getInputProps, type FieldMetadata } from '@conform-to/react';
+import { getInputProps } from '@conform-to/react';
 import type { ReactNode } from 'react';
-import { FieldErrors } from '#app/components/field.tsx';
+import { FieldFrame, hintId, type TextFieldMetadata } from '#app/components/field.tsx';
 import { formatMoney } from '#app/utils/money.ts';
 
 /** An amount of minor units as a price tag: "€5", "€4.50", "¥500". */
@@ -19,23 +19,16 @@ export function AmountField({
   hint,
   placeholder,
 }: {
-  field: FieldMetadata<string | null | undefined, any, string[]>;
+  field: TextFieldMetadata;
   label: string;
   currency: string;
   hint?: ReactNode;
   placeholder?: string;
 }) {
-  const hintId = hint ? `${field.id}-hint` : undefined;
   const currencyId = `${field.id}-currency`;
-  const props = getInputProps(field, { type: 'text', ariaDescribedBy: [currencyId, hintId].filter(Boolean).join(' ') });
+  const props = getInputProps(field, { type: 'text', ariaDescribedBy: [currencyId, hintId(field, hint)].filter(Boolean).join(' ') });
   return (
-    <div className="field">
-      <label htmlFor={field.id}>{label}</label>
-      {hint ? (
-        <p className="field-hint" id={hintId}>
-          {hint}
-        </p>
-      ) : null}
+    <FieldFrame field={field} label={label} hint={hint}>
       {/* Layout inline, so the field works on any page whatever stylesheets it links. */}
       <div className="amount-input" style={{ display: 'flex', alignItems: 'stretch', gap: '0.4rem' }}>
         <span className="amount-currency" id={currencyId} style={{ alignSelf: 'center', fontWeight: 600, minWidth: '3ch' }}>
@@ -43,7 +36,6 @@ export function AmountField({
         </span>
         <input {...props} key={props.key} inputMode="decimal" autoComplete="off" placeholder={placeholder} />
       </div>
-      <FieldErrors id={field.errorId} errors={field.errors} />
-    </div>
+    </FieldFrame>
   );
 }
