@@ -1,7 +1,10 @@
 import type Stripe from 'stripe';
+import type { Insertable } from 'kysely';
 import type { Executor } from '#app/core/db.server.ts';
 import { env } from '#app/core/env.server.ts';
 import { logger } from '#app/core/logger.server.ts';
+import { createBatcher } from '#app/utils/batcher.ts';
+import type { StripeEvents } from '#db/schema.ts';
 import { wakeEventDrain } from './event-queue.server.ts';
 import { isLivemode } from './stripe.server.ts';
 import { verifyStripeEvent, WebhookSignatureError } from './webhook-signature.server.ts';
@@ -29,25 +32,49 @@ export async function receiveStripeWebhook(db: Executor, rawBody: Buffer, signat
     return { status: 400, message: `Event livemode ${event.livemode} does not match this server's Stripe key.` };
   }
   const object = event.data.object as { id?: string };
-  // The event row and its processing job commit together: a stored event is always processed.
-  // One statement: the row is the queue entry too (see event-queue.server.ts).
-  const inserted = await db
+  const stored = await storeEvent(db, {
+    id: event.id,
+    type: event.type,
+    livemode: event.livemode,
+    api_version: event.api_version,
+    account: event.account ?? null,
+    object_id: typeof object.id === 'string' ? object.id : null,
+    stripe_created_at: new Date(event.created * 1000),
+    // The verified bytes as Stripe sent them, not a re-serialisation.
+    payload: rawBody.toString('utf8'),
+  });
+  if (stored) wakeEventDrain(db);
+  logger.info({ event: 'stripe.webhook.received', stripeEventId: event.id, type: event.type, duplicate: !stored }, 'webhook received');
+  return { status: 200, stored };
+}
+
+type NewEvent = Insertable<StripeEvents> & { id: string };
+
+/**
+ * Events stored together: concurrent deliveries share one multi-row insert and one commit
+ * (group commit), so intake costs Postgres one round trip per batch, not per event, and each
+ * request still answers only once its own row is committed. One batcher per pool.
+ */
+const batchers = new WeakMap<Executor, (event: NewEvent) => Promise<boolean>>();
+
+function storeEvent(db: Executor, event: NewEvent): Promise<boolean> {
+  let store = batchers.get(db);
+  if (!store) {
+    store = createBatcher<NewEvent, boolean>({ maxBatchSize: 200, maxConcurrent: 4, run: (events) => insertEvents(db, events) });
+    batchers.set(db, store);
+  }
+  return store(event);
+}
+
+/** True for each event this insert stored; false for one already stored, or an earlier copy in the same batch. */
+async function insertEvents(db: Executor, events: NewEvent[]): Promise<boolean[]> {
+  const unique = [...new Map(events.map((event) => [event.id, event])).values()];
+  const rows = await db
     .insertInto('stripe_events')
-    .values({
-      id: event.id,
-      type: event.type,
-      livemode: event.livemode,
-      api_version: event.api_version,
-      account: event.account ?? null,
-      object_id: typeof object.id === 'string' ? object.id : null,
-      stripe_created_at: new Date(event.created * 1000),
-      // The verified bytes as Stripe sent them, not a re-serialisation.
-      payload: rawBody.toString('utf8'),
-    })
+    .values(unique)
     .onConflict((oc) => oc.column('id').doNothing())
     .returning('id')
-    .executeTakeFirst();
-  if (inserted) wakeEventDrain(db);
-  logger.info({ event: 'stripe.webhook.received', stripeEventId: event.id, type: event.type, duplicate: !inserted }, 'webhook received');
-  return { status: 200, stored: Boolean(inserted) };
+    .execute();
+  const inserted = new Set(rows.map((row) => row.id));
+  return events.map((event) => inserted.delete(event.id));
 }
