@@ -146,7 +146,7 @@ export interface StripeEvents {
   object_id: string | null;
   outcome: string | null;
   parked_at: Timestamp | null;
-  payload: Json;
+  payload: string;
   processed_at: Timestamp | null;
   received_at: Generated<Timestamp>;
   stripe_created_at: Timestamp;

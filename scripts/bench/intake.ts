@@ -63,9 +63,10 @@ export async function loadWebhooks(options: {
 
 /**
  * The pgbench counterpart: the same row into the same table (same indexes, same TOASTed
- * payload) as the intake writes, one autocommit insert … on conflict do nothing.
+ * payload) as the intake writes, one autocommit insert … on conflict do nothing. Like a real
+ * delivery, each row's payload carries its own event id.
  */
 export function insertScript(): string {
   const payload = eventBody('evt_x').replace(/'/g, "''").replace(/\s*\n\s*/g, ' ');
-  return `\\set n random(1, 2000000000)\ninsert into stripe_events (id, type, livemode, api_version, object_id, stripe_created_at, payload) values ('evt_pg_' || :n || '_' || :client_id, 'invoice.paid', false, '2026-10-28.endive', 'in_1F5CCPq3XK2LkD9D3aLmDS7NK', now(), '${payload}'::jsonb) on conflict (id) do nothing;\n`;
+  return `\\set n random(1, 2000000000)\ninsert into stripe_events (id, type, livemode, api_version, object_id, stripe_created_at, payload) select id, 'invoice.paid', false, '2026-10-28.endive', 'in_1F5CCPq3XK2LkD9D3aLmDS7NK', now(), replace('${payload}', 'evt_x', id) from (select 'evt_pg_' || :n || '_' || :client_id as id) as event on conflict (id) do nothing;\n`;
 }

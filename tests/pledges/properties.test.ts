@@ -96,7 +96,7 @@ async function observe(pledgeId: string) {
  */
 async function replayShuffled(customerId: string, order: number[]): Promise<void> {
   const { rows } = await sql<{ id: string }>`
-    select id from stripe_events where payload->'data'->'object'->>'customer' = ${customerId} or object_id = ${customerId} order by id`.execute(story.db);
+    select id from stripe_events where payload::jsonb->'data'->'object'->>'customer' = ${customerId} or object_id = ${customerId} order by id`.execute(story.db);
   const ids = rows.map((row) => row.id);
   const shuffled = ids.map((id, index) => ({ id, key: order[index % order.length]! * ids.length + index })).sort((a, b) => a.key - b.key);
   for (let i = 0; i < shuffled.length; i += 3) {

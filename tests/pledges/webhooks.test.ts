@@ -213,7 +213,7 @@ test('objects without our ids are recorded as not ours; unknown types as ignored
   const outcomes = await story.db
     .selectFrom('stripe_events')
     .select(['type', 'outcome'])
-    .where(sql<boolean>`payload->'data'->'object'->>'customer' = ${customer.id} or object_id = ${customer.id}`)
+    .where(sql<boolean>`payload::jsonb->'data'->'object'->>'customer' = ${customer.id} or object_id = ${customer.id}`)
     .execute();
   const byType = Object.fromEntries(outcomes.map((row) => [row.type, row.outcome]));
   expect(byType).toMatchObject({ 'customer.subscription.created': 'not_ours', 'invoice.paid': 'not_ours', 'invoice.payment_succeeded': 'ignored', 'customer.created': 'ignored' });

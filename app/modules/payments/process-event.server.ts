@@ -29,7 +29,7 @@ export async function processStripeEvent(db: Database, eventId: string, options:
   if (!row) return 'missing';
   // A job for an event that a replay (or an earlier run) already processed has nothing to add.
   if (row.processed_at && options.mode === 'job') return 'already_processed';
-  const event = row.payload as unknown as Stripe.Event;
+  const event = JSON.parse(row.payload) as Stripe.Event;
   const handler = stripeEventHandlers[row.type];
   const started = Date.now();
   try {
