@@ -94,7 +94,7 @@ test('a tapped delivery replayed with its own bytes and header verifies against 
   expect(await response.json()).toEqual({ received: true, duplicate: false });
   const stored = await db.selectFrom('stripe_events').select(['type', 'payload']).where('id', '=', event.id).executeTakeFirstOrThrow();
   expect(stored.type).toBe('customer.created');
-  expect(stored.payload).toEqual(JSON.parse(body.toString()));
+  expect(stored.payload).toBe(body.toString()); // byte for byte
   // The same delivery again: 2xx so Stripe stops retrying, and still one row.
   expect(await (await post(body, signature)).json()).toEqual({ received: true, duplicate: true });
 });
@@ -142,4 +142,51 @@ test('the same delivery 100 times at once: one stored event', async () => {
   const bodies = (await Promise.all(responses.map((response) => response.json()))) as { duplicate: boolean }[];
   expect(bodies.filter((entry) => !entry.duplicate)).toHaveLength(1);
   expect(await storedEventIds()).toEqual([event.id]);
+});
+
+test('a burst of 60 different events, each delivered twice at once: every one stored once, each delivery told whether it was the first', async () => {
+  await db.deleteFrom('stripe_events').execute();
+  const events = Array.from({ length: 60 }, (_, index) =>
+    JSON.stringify({
+      id: `evt_burst_${index}`,
+      object: 'event',
+      type: 'customer.updated',
+      livemode: false,
+      created: Math.floor(Date.now() / 1000),
+      api_version: '2026-10-28.endive',
+      data: { object: { id: `cus_burst_${index}`, object: 'customer' } },
+    }),
+  );
+  const deliveries = events.flatMap((payload) => [payload, payload]).map((payload) => ({ payload, signature: stripe.webhooks.generateTestHeaderString({ payload, secret: tapSecret }) }));
+  const responses = await Promise.all(deliveries.map(({ payload, signature }) => post(payload, signature)));
+  expect(responses.map((response) => response.status)).toEqual(Array(120).fill(200));
+  const answers = (await Promise.all(responses.map((response) => response.json()))) as { duplicate: boolean }[];
+  const firsts = new Map<string, number>();
+  answers.forEach((answer, index) => {
+    const id = (JSON.parse(deliveries[index]!.payload) as { id: string }).id;
+    if (!answer.duplicate) firsts.set(id, (firsts.get(id) ?? 0) + 1);
+  });
+  expect([...firsts.values()]).toEqual(Array(60).fill(1));
+  expect(await storedEventIds()).toEqual(events.map((payload) => (JSON.parse(payload) as { id: string }).id).sort());
+  const stored = await db.selectFrom('stripe_events').select(['id', 'type', 'object_id']).where('id', '=', 'evt_burst_7').executeTakeFirstOrThrow();
+  expect(stored).toEqual({ id: 'evt_burst_7', type: 'customer.updated', object_id: 'cus_burst_7' });
+});
+
+test('the webhook path refuses other methods, compressed bodies and bodies over 1 MB, storing nothing', async () => {
+  await db.deleteFrom('stripe_events').execute();
+  const get = await fetch(`${app.url}/webhooks/stripe`);
+  expect(get.status).toBe(405);
+  expect(get.headers.get('allow')).toBe('POST');
+  const payload = JSON.stringify({ id: 'evt_big', object: 'event', type: 'customer.updated', livemode: false, created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_big', filler: 'x'.repeat(1024 * 1024) } } });
+  const big = await post(payload, stripe.webhooks.generateTestHeaderString({ payload, secret: tapSecret }));
+  expect(big.status).toBe(413);
+  expect(((await big.json()) as { error: string }).error).toMatch(/larger than/);
+  const small = JSON.stringify({ id: 'evt_gz', object: 'event', type: 'customer.updated', livemode: false, created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_gz' } } });
+  const gzipped = await fetch(`${app.url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload: small, secret: tapSecret }) },
+    body: small,
+  });
+  expect(gzipped.status).toBe(415);
+  expect(await storedEventIds()).toEqual([]);
 });

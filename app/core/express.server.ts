@@ -1,16 +1,15 @@
 import path from 'node:path';
-import type { Server } from 'node:http';
 import { createRequestHandler } from '@remix-run/express';
 import type { ServerBuild } from '@remix-run/node';
 import compression from 'compression';
 import express from 'express';
 import { sql } from 'kysely';
 import type { ViteDevServer } from 'vite';
-import { receiveStripeWebhook } from '#app/modules/payments/webhook-intake.server.ts';
 import { db } from './db.server.ts';
 import { env } from './env.server.ts';
 import { logger } from './logger.server.ts';
 import { originCheck, securityHeaders } from './security.server.ts';
+import { WEBHOOK_PATHS } from './webhooks.server.ts';
 
 declare module '@remix-run/node' {
   interface AppLoadContext {
@@ -19,13 +18,11 @@ declare module '@remix-run/node' {
   }
 }
 
-export const WEBHOOK_PATHS = ['/webhooks/stripe'];
-
 type Options =
   | { mode: 'production'; buildDir: string }
   | { mode: 'development'; vite: ViteDevServer };
 
-/** The HTTP app: headers, CSRF origin check, health, static files, then Remix. */
+/** The HTTP app: headers, CSRF origin check, health, static files, then Remix. Webhooks come before it (webhooks.server.ts). */
 export async function createExpressApp(options: Options): Promise<express.Express> {
   const config = env();
   const production = options.mode === 'production';
@@ -35,19 +32,6 @@ export async function createExpressApp(options: Options): Promise<express.Expres
   // `true` would take the first entry, which the client writes itself and could rotate to dodge
   // the per-IP login throttle.
   app.set('trust proxy', config.TRUST_PROXY ? 1 : false);
-  // Stripe webhooks: the raw bytes (signatures are over them), verified, stored once, answered at
-  // once; nothing else of the page stack runs. Processing happens in the job queue.
-  app.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res, next) => {
-    try {
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const result = await receiveStripeWebhook(db, body, req.get('stripe-signature') ?? null);
-      if (result.status === 400) res.status(400).json({ error: result.message });
-      else res.status(200).json({ received: true, duplicate: !result.stored });
-    } catch (error) {
-      next(error);
-    }
-  });
-
   app.use(compression());
   // Forms that answer with a redirect to Stripe's hosted pages (Checkout, portal, onboarding)
   // must be allowed to: without JavaScript the browser enforces form-action on that redirect.
@@ -94,11 +78,4 @@ export async function createExpressApp(options: Options): Promise<express.Expres
     res.status(500).type('text/plain').send('Something went wrong on our side. Please try again.');
   });
   return app;
-}
-
-export function listen(app: express.Express, port: number, host?: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = host ? app.listen(port, host, () => resolve(server)) : app.listen(port, () => resolve(server));
-    server.once('error', reject);
-  });
 }

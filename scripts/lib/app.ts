@@ -46,6 +46,7 @@ export async function startApp(options: {
   }
 
   const { createExpressApp } = await import('#app/core/express.server.ts');
+  const { withWebhooks } = await import('#app/core/webhooks.server.ts');
   const { pool } = await import('#app/core/db.server.ts');
   const server = http.createServer();
   let closeVite = async () => {};
@@ -53,9 +54,9 @@ export async function startApp(options: {
     const { createServer } = await import('vite');
     const vite = await createServer({ root: repoRoot, server: { middlewareMode: true, hmr: { server } }, appType: 'custom' });
     closeVite = () => vite.close();
-    server.on('request', await createExpressApp({ mode: 'development', vite }));
+    server.on('request', withWebhooks(await createExpressApp({ mode: 'development', vite })));
   } else {
-    server.on('request', await createExpressApp({ mode: 'production', buildDir: path.join(repoRoot, 'build') }));
+    server.on('request', withWebhooks(await createExpressApp({ mode: 'production', buildDir: path.join(repoRoot, 'build') })));
   }
 
   let stopWorker = async () => {};
