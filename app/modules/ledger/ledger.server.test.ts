@@ -206,6 +206,24 @@ test('100 concurrent posts of the same transaction write it exactly once', async
   expect(await accountBalance(db, { type: 'stripe_balance', currency: 'nzd' })).toBe(777);
 });
 
+test("50 different payments posted at once to a maker's first account in a new currency: all 50 posted, one account each", async () => {
+  const makerId = await insertUser(db);
+  // Each post's transaction holds its insert of the new accounts until it commits; the others wait and must still find them.
+  const results = await Promise.all(
+    Array.from({ length: 50 }, () =>
+      db.transaction().execute(async (trx) => {
+        const result = await postTransaction(trx, payment(makerId, { currency: 'chf' }, { gross: 100, fee: 10 }));
+        await sql`select pg_sleep(0.002)`.execute(trx);
+        return result;
+      }),
+    ),
+  );
+  expect(results.map((result) => result.status)).toEqual(Array(50).fill('posted'));
+  expect(await makerBalances(db, makerId)).toEqual([{ currency: 'chf', payable: 4500 }]);
+  const accounts = await db.selectFrom('ledger_accounts').select('code').where('maker_id', '=', makerId).execute();
+  expect(accounts).toHaveLength(1);
+});
+
 test('100 concurrent posts for one Stripe object under different references write one transaction', async () => {
   const makerId = await insertUser(db);
   const stripeObjectId = uniqueStripeId('in');

@@ -175,20 +175,37 @@ async function write(trx: Executor, tx: NewTransaction, valid: Validated): Promi
   return { status: 'posted', id: inserted.id };
 }
 
-/** Creates missing accounts (in code order, so concurrent posters lock them in the same order). */
+/**
+ * Creates missing accounts (in code order, so concurrent posters lock them in the same order) and
+ * returns every account's id, in one statement: the insert returns the accounts it created, the
+ * select those that existed (a statement does not see its own CTE's inserts).
+ */
 async function ensureAccounts(trx: Executor, accounts: ResolvedAccount[]): Promise<Map<string, string>> {
   const byCode = new Map(accounts.map((account) => [account.code, account]));
   const codes = [...byCode.keys()].sort();
-  await trx
-    .insertInto('ledger_accounts')
-    .values(codes.map((code) => {
-      const account = byCode.get(code) as ResolvedAccount;
-      return { code, kind: account.kind, currency: account.currency, maker_id: account.makerId };
-    }))
-    .onConflict((oc) => oc.column('code').doNothing())
+  const rows = await trx
+    .with('created', (qb) =>
+      qb
+        .insertInto('ledger_accounts')
+        .values(codes.map((code) => {
+          const account = byCode.get(code) as ResolvedAccount;
+          return { code, kind: account.kind, currency: account.currency, maker_id: account.makerId };
+        }))
+        .onConflict((oc) => oc.column('code').doNothing())
+        .returning(['id', 'code']),
+    )
+    .selectFrom('created')
+    .select(['created.id', 'created.code'])
+    .unionAll((qb) => qb.selectFrom('ledger_accounts').select(['ledger_accounts.id', 'ledger_accounts.code']).where('ledger_accounts.code', 'in', codes))
     .execute();
-  const rows = await trx.selectFrom('ledger_accounts').select(['id', 'code']).where('code', 'in', codes).execute();
   const ids = new Map(rows.map((row) => [row.code, row.id]));
+  const missing = codes.filter((code) => !ids.has(code));
+  if (missing.length > 0) {
+    // Created by a concurrent poster that committed after this statement took its snapshot:
+    // the insert waited for it, the select could not see it. A new statement does.
+    const late = await trx.selectFrom('ledger_accounts').select(['id', 'code']).where('code', 'in', missing).execute();
+    for (const row of late) ids.set(row.code, row.id);
+  }
   for (const code of codes) if (!ids.has(code)) throw new Error(`Ledger account ${code} was not created`);
   return ids;
 }
