@@ -299,3 +299,38 @@ test('npm run stripe:replay re-processes stored events by id and by time window,
   await story.settle();
   expect(await pledgeState(pledgeId)).toEqual(before);
 });
+
+test("a renewal's events waiting together cost Stripe one read of the invoice (with its subscription) and one of its payment", async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron();
+  const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+  const { current_period_end } = await story.pledgeRow(pledgeId);
+  const { stripe: appStripe } = await import('#app/modules/payments/stripe.server.ts');
+  const reads: string[] = [];
+  const record = (response: Stripe.ResponseEvent) => reads.push(`${response.method} ${response.path.replace(/\/[a-z]+_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*/g, '/:id').split('?')[0]}`);
+
+  await story.worker.stop();
+  try {
+    // The renewal's webhooks are stored while no worker runs: a backlog, as after an outage.
+    await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(current_period_end) + 2 * HOUR });
+    while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    await story.sandbox.flushWebhooks();
+    const waiting = await story.db.selectFrom('stripe_events').select('type').where('processed_at', 'is', null).execute();
+    expect(waiting.map((row) => row.type)).toEqual(expect.arrayContaining(['customer.subscription.updated', 'invoice.paid', 'charge.succeeded']));
+    appStripe.on('response', record);
+  } finally {
+    await story.restartWorker();
+  }
+  await story.settle();
+  appStripe.off('response', record);
+
+  expect(reads.sort()).toEqual(['GET /v1/invoices/:id', 'GET /v1/payment_intents/:id']);
+  const state = await pledgeState(pledgeId);
+  expect(state.invoices.map((invoice) => [invoice.reason, invoice.status, invoice.paid, invoice.fee])).toEqual([
+    ['subscription_create', 'paid', 500, 45],
+    ['subscription_cycle', 'paid', 500, 45],
+  ]);
+  expect((await story.pledgeRow(pledgeId)).current_period_end!.getTime()).toBeGreaterThan(current_period_end!.getTime());
+  await story.expectInvariants();
+});

@@ -3,21 +3,28 @@ import type { Database, Executor } from '#app/core/db.server.ts';
 import { enqueueJob } from '#app/core/jobs.server.ts';
 import { logger } from '#app/core/logger.server.ts';
 import { stripeEventHandlers } from './handlers/index.server.ts';
-import { processStripeEvent } from './process-event.server.ts';
+import type { HandlerOutcome, Refresh } from './handlers/types.ts';
+import { readEvent, recordFailure, recordProcessed } from './process-event.server.ts';
 
 /**
  * Stored Stripe events are their own queue. Intake is one insert; a drain job leases
  * pending events in batches (SKIP LOCKED, so any number of workers on any number of
  * servers share the work without overlap), processes them, and schedules itself again
  * for the earliest retry. A worker that dies mid-batch loses only its lease.
+ *
+ * Events are hints, so a batch needs each refresh they ask for once: a renewal's
+ * invoice.paid, customer.subscription.updated and charge.succeeded come down to one read of
+ * the invoice (with its subscription and payment) under the pledge's lock.
  */
 export const EVENT_MAX_ATTEMPTS = 8;
 const LEASE_SECONDS = 120;
-const BATCH_SIZE = 25;
+const BATCH_SIZE = 200;
 const PARALLEL = 4;
 
-async function leaseEvents(db: Executor, limit: number): Promise<{ id: string; attempts: number }[]> {
-  const { rows } = await sql<{ id: string; attempts: number }>`
+type Leased = { id: string; type: string; attempts: number; payload: string };
+
+async function leaseEvents(db: Executor, limit: number): Promise<Leased[]> {
+  const { rows } = await sql<Leased>`
     update stripe_events set locked_until = now() + make_interval(secs => ${LEASE_SECONDS})
     where id in (
       select id from stripe_events
@@ -28,7 +35,7 @@ async function leaseEvents(db: Executor, limit: number): Promise<{ id: string; a
       limit ${limit}
       for update skip locked
     )
-    returning id, attempts`.execute(db);
+    returning id, type, attempts, payload`.execute(db);
   return rows;
 }
 
@@ -49,27 +56,69 @@ async function ignoreUnhandled(db: Executor): Promise<number> {
   return Number(result.numUpdatedRows);
 }
 
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+type Result = { outcome: HandlerOutcome } | { error: unknown };
+
+/**
+ * One batch: each event's handler names the refresh it needs; each refresh runs once (a refresh
+ * that another one covers rides on it), charges last; every event then gets its refresh's result.
+ */
+async function processBatch(db: Database, batch: Leased[]): Promise<void> {
+  const results = new Map<Leased, Result>();
+  const refreshes = new Map<string, { refresh: Refresh; events: Leased[] }>();
+  for (const event of batch) {
+    try {
+      const read = readEvent(db, event.type, event.payload);
+      if (typeof read === 'string') results.set(event, { outcome: read });
+      else {
+        const entry = refreshes.get(read.key) ?? { refresh: read, events: [] };
+        entry.events.push(event);
+        refreshes.set(read.key, entry);
+      }
+    } catch (error) {
+      results.set(event, { error });
+    }
+  }
+
+  const coveredBy = new Map<string, string>();
+  for (const [key, { refresh }] of refreshes) for (const covered of refresh.covers ?? []) if (covered !== key && !coveredBy.has(covered)) coveredBy.set(covered, key);
+  const outcomes = new Map<string, Result>();
+  const run = async ([key, { refresh }]: [string, { refresh: Refresh }]) => {
+    outcomes.set(key, await refresh.run().then((outcome) => ({ outcome }), (error: unknown) => ({ error })));
+  };
+  const own = [...refreshes].filter(([key]) => !coveredBy.has(key) || !refreshes.has(coveredBy.get(key) as string));
+  await mapLimit(own.filter(([, entry]) => !entry.refresh.late), PARALLEL, run);
+  await mapLimit(own.filter(([, entry]) => entry.refresh.late), PARALLEL, run);
+  for (const [key, { events }] of refreshes) {
+    const result = outcomes.get(key) ?? outcomes.get(coveredBy.get(key) as string);
+    for (const event of events) results.set(event, result ?? { error: new Error(`refresh ${key} did not run`) });
+  }
+
+  const done: { id: string; outcome: HandlerOutcome }[] = [];
+  for (const [event, result] of results) {
+    if ('outcome' in result) done.push({ id: event.id, outcome: result.outcome });
+    else await recordFailure(db, event, result.error, { mode: 'job', attempt: event.attempts + 1, maxAttempts: EVENT_MAX_ATTEMPTS });
+  }
+  await recordProcessed(db, done);
+  logger.info({ event: 'stripe.events.processed', events: batch.length, refreshes: outcomes.size, failed: batch.length - done.length }, 'stripe events processed');
+}
+
 /** Processes every due event; returns how many were handled. Failures are recorded on the event, never thrown. */
 export async function drainStripeEvents(db: Database): Promise<number> {
   let handled = await ignoreUnhandled(db);
   for (;;) {
     const batch = await leaseEvents(db, BATCH_SIZE);
     if (batch.length === 0) break;
-    const queue = [...batch];
-    await Promise.all(
-      Array.from({ length: Math.min(PARALLEL, queue.length) }, async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-          try {
-            await processStripeEvent(db, next.id, { mode: 'job', attempt: next.attempts + 1, maxAttempts: EVENT_MAX_ATTEMPTS });
-          } catch {
-            // Recorded on the event (last_error, next_attempt_at) by processStripeEvent.
-          } finally {
-            await db.updateTable('stripe_events').set({ locked_until: null }).where('id', '=', next.id).execute();
-          }
-          handled += 1;
-        }
-      }),
-    );
+    await processBatch(db, batch);
+    handled += batch.length;
   }
   await scheduleRetries(db);
   return handled;

@@ -280,20 +280,42 @@ export async function applyInvoice(trx: Executor, pledge: LockedPledge, invoice:
   }
 }
 
-/** Reads the invoice, its payment and its subscription from Stripe under the pledge's lock and applies them. */
+/** Reads the invoice (with its subscription), its payment from Stripe under the pledge's lock and applies them. */
 export async function refreshInvoice(db: Database, invoiceId: string, ref: PledgeRef): Promise<SyncOutcome> {
   return db.transaction().execute(async (trx) => {
     const pledge = await lockPledge(trx, ref);
     if (!pledge) return 'not_ours';
-    const invoice = await stripe.invoices.retrieve(invoiceId, { expand: ['payments'] });
+    const invoice = await stripe.invoices.retrieve(invoiceId, { expand: ['payments', 'parent.subscription_details.subscription'] });
     if (invoicePledgeRef(invoice)?.pledgeId !== pledge.id) return 'not_ours';
     // The subscription first: an invoice.paid may be the first we hear of the pledge's subscription.
-    const subscriptionId = idOf(invoice.parent?.subscription_details?.subscription);
-    if (!subscriptionId) return 'not_ours';
-    const sub = await stripe.subscriptions.retrieve(subscriptionId);
+    const sub = invoice.parent?.subscription_details?.subscription;
+    if (!sub || typeof sub === 'string') return 'not_ours';
     if ((await applySubscription(trx, pledge, sub)) === 'not_ours') return 'not_ours';
     const payment = invoice.status === 'draft' ? null : await paymentOf(invoice);
     await applyInvoice(trx, pledge, invoice, payment, pledgeStatusFor(sub.status));
     return 'applied';
   });
+}
+
+/**
+ * A charge of a subscription invoice carries no metadata. Its invoice is in our table once a
+ * refresh has recorded the charge; that refresh read the charge's balance transaction too, and
+ * once recorded a balance transaction never changes, so a known fee leaves nothing to do.
+ * Otherwise the invoice is found at Stripe through its InvoicePayment.
+ */
+export async function refreshInvoiceOfCharge(db: Database, chargeId: string, paymentIntentId: string): Promise<SyncOutcome | 'ignored'> {
+  const known = await db
+    .selectFrom('pledge_invoices')
+    .select(['pledge_id', 'stripe_invoice_id', 'stripe_balance_transaction_id', 'stripe_fee'])
+    .where('stripe_charge_id', '=', chargeId)
+    .executeTakeFirst();
+  if (known?.stripe_balance_transaction_id && known.stripe_fee !== null) return 'applied';
+  if (known) return refreshInvoice(db, known.stripe_invoice_id, { pledgeId: known.pledge_id, projectId: null });
+  const payments = await stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 1 });
+  const invoiceId = idOf(payments.data[0]?.invoice);
+  if (!invoiceId) return 'ignored';
+  const invoice = await stripe.invoices.retrieve(invoiceId);
+  const ref = invoicePledgeRef(invoice);
+  if (!ref) return 'not_ours';
+  return refreshInvoice(db, invoiceId, ref);
 }

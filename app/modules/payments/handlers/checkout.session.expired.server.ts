@@ -4,9 +4,9 @@ import { refreshCheckoutSession } from '#app/modules/pledges/sync.server.ts';
 import type { StripeEventHandler } from './types.ts';
 
 /** The patron abandoned Checkout: the pending pledge expires and its tier place is free. */
-export const checkoutSessionExpired: StripeEventHandler = async (db, event) => {
+export const checkoutSessionExpired: StripeEventHandler = (db, event) => {
   const session = event.data.object as Stripe.Checkout.Session;
   const ref = pledgeRef(session.metadata);
   if (!ref || session.mode !== 'subscription') return 'not_ours';
-  return refreshCheckoutSession(db, session.id, ref);
+  return { key: `checkout_session:${session.id}`, run: () => refreshCheckoutSession(db, session.id, ref) };
 };

@@ -4,9 +4,16 @@ import { refreshInvoice } from '#app/modules/pledges/sync.server.ts';
 import type { StripeEventHandler } from './types.ts';
 
 /** invoice.paid|payment_failed|payment_action_required: the current invoice (and its subscription) is applied. */
-export const invoiceChanged: StripeEventHandler = async (db, event) => {
+export const invoiceChanged: StripeEventHandler = (db, event) => {
   const invoice = event.data.object as Stripe.Invoice;
   const ref = invoicePledgeRef(invoice);
-  if (!ref || !invoice.id) return 'not_ours';
-  return refreshInvoice(db, invoice.id, ref);
+  const invoiceId = invoice.id;
+  if (!ref || !invoiceId) return 'not_ours';
+  const subscription = invoice.parent?.subscription_details?.subscription;
+  const subscriptionId = typeof subscription === 'string' ? subscription : subscription?.id;
+  return {
+    key: `invoice:${invoiceId}`,
+    covers: subscriptionId ? [`subscription:${subscriptionId}`] : [],
+    run: () => refreshInvoice(db, invoiceId, ref),
+  };
 };

@@ -4,9 +4,9 @@ import { refreshSubscription } from '#app/modules/pledges/sync.server.ts';
 import type { StripeEventHandler } from './types.ts';
 
 /** customer.subscription.created|updated|deleted: whatever changed, the current subscription is applied. */
-export const subscriptionChanged: StripeEventHandler = async (db, event) => {
+export const subscriptionChanged: StripeEventHandler = (db, event) => {
   const sub = event.data.object as Stripe.Subscription;
   const ref = pledgeRef(sub.metadata);
   if (!ref) return 'not_ours';
-  return refreshSubscription(db, sub.id, ref);
+  return { key: `subscription:${sub.id}`, run: () => refreshSubscription(db, sub.id, ref) };
 };
