@@ -280,7 +280,7 @@ export async function applyInvoice(trx: Executor, pledge: LockedPledge, invoice:
   }
 }
 
-/** Reads the invoice (with its subscription), its payment from Stripe under the pledge's lock and applies them. */
+/** Reads the invoice (its subscription expanded) and its payment from Stripe under the pledge's lock, and applies them. */
 export async function refreshInvoice(db: Database, invoiceId: string, ref: PledgeRef): Promise<SyncOutcome> {
   return db.transaction().execute(async (trx) => {
     const pledge = await lockPledge(trx, ref);
