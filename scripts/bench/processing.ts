@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { mapLimit } from '#app/utils/map-limit.ts';
 import Stripe from 'stripe';
 import type { Row } from '../bench.ts';
 import { repoRoot, say } from '../lib/cli.ts';
@@ -86,15 +87,6 @@ type Wave = {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
 
 /** CPU time of every process named `postgres` on this machine (the server and its backends), in ms. */
 function postgresCpuMs(): number {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database, Executor } from '#app/core/db.server.ts';
 import { enqueueJob } from '#app/core/jobs.server.ts';
 import { logger } from '#app/core/logger.server.ts';
+import { mapLimit } from '#app/utils/map-limit.ts';
 import { stripeEventHandlers } from './handlers/index.server.ts';
 import type { HandlerOutcome, Refresh } from './handlers/types.ts';
 import { readEvent, recordFailure, recordProcessed } from './process-event.server.ts';
@@ -56,15 +57,6 @@ async function ignoreUnhandled(db: Executor): Promise<number> {
   return Number(result.numUpdatedRows);
 }
 
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
-
 type Result = { outcome: HandlerOutcome } | { error: unknown };
 
 /**
@@ -94,7 +86,7 @@ async function processBatch(db: Database, batch: Leased[]): Promise<void> {
   const run = async ([key, { refresh }]: [string, { refresh: Refresh }]) => {
     outcomes.set(key, await refresh.run().then((outcome) => ({ outcome }), (error: unknown) => ({ error })));
   };
-  const own = [...refreshes].filter(([key]) => !coveredBy.has(key) || !refreshes.has(coveredBy.get(key) as string));
+  const own = [...refreshes].filter(([key]) => !coveredBy.has(key));
   await mapLimit(own.filter(([, entry]) => !entry.refresh.late), PARALLEL, run);
   await mapLimit(own.filter(([, entry]) => entry.refresh.late), PARALLEL, run);
   for (const [key, { events }] of refreshes) {
