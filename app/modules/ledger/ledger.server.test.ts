@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { expect, test } from 'vitest';
-import { db, type Executor } from '#app/core/db.server.ts';
+import { db, pool, type Executor } from '#app/core/db.server.ts';
+import type { DB } from '#db/schema.ts';
 import { splitPayment } from './fees.ts';
 import { runInvariants } from './invariants.server.ts';
 import {
@@ -8,6 +9,7 @@ import {
   InvalidPostingError,
   makerBalances,
   postTransaction,
+  postTransactions,
   UnbalancedTransactionError,
   type NewTransaction,
   type Posting,
@@ -381,5 +383,163 @@ test('story: a paid invoice and its Stripe fee, delivered twice, leave the maker
   const stored = await db.selectFrom('ledger_transactions').select(['pledge_id', 'project_id']).where('id', '=', first[0]!.id).executeTakeFirstOrThrow();
   expect(stored).toEqual({ pledge_id: pledge.pledgeId, project_id: pledge.projectId });
 
+  await expectAllInvariantsHold();
+});
+
+/** A Kysely on the shared pool that counts the statements it sends. Not destroyed: that would end the pool. */
+function countingDb() {
+  const counter = { statements: 0 };
+  const counting = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    log: (event) => {
+      if (event.level === 'query') counter.statements += 1;
+    },
+  });
+  return { counting, counter };
+}
+
+test('postTransactions posts a batch of 200 in as many statements as a batch of 3, and it balances', async () => {
+  const makers = [await insertUser(db), await insertUser(db), await insertUser(db)];
+  const before = await ledgerRowCounts();
+  const { counting, counter } = countingDb();
+
+  const small = await postTransactions(counting, makers.map((makerId) => payment(makerId, { currency: 'dkk' })));
+  const smallStatements = counter.statements;
+  counter.statements = 0;
+  const batch = Array.from({ length: 200 }, (_, index) => payment(makers[index % 3]!, { currency: 'dkk' }, { gross: 100 + index, fee: 10 }));
+  const results = await postTransactions(counting, batch);
+
+  expect(counter.statements).toBe(smallStatements);
+  expect(small.map((result) => result.status)).toEqual(['posted', 'posted', 'posted']);
+  expect(results.map((result) => result.status)).toEqual(Array(200).fill('posted'));
+  expect(new Set(results.map((result) => result.id)).size).toBe(200);
+  // Results are in input order: each id is the row posted under that element's reference.
+  const stored = await db.selectFrom('ledger_transactions').select(['id', 'reference']).where('id', 'in', results.map((result) => result.id)).execute();
+  const referenceOf = new Map(stored.map((row) => [row.id, row.reference]));
+  expect(results.map((result) => referenceOf.get(result.id))).toEqual(batch.map((tx) => tx.reference));
+  // Entries in posting order, per transaction in batch order.
+  const entries = await db
+    .selectFrom('ledger_entries')
+    .select(['transaction_id', 'amount'])
+    .where('transaction_id', 'in', results.map((result) => result.id))
+    .orderBy('id')
+    .execute();
+  expect(entries).toEqual(batch.flatMap((tx, index) => tx.postings.map((posting) => ({ transaction_id: results[index]!.id, amount: posting.amount }))));
+  expect(await ledgerRowCounts()).toEqual({ transactions: before!.transactions + 203, entries: before!.entries + 609, accounts: before!.accounts + 5 });
+
+  const netOf = (maker: number) => batch.filter((_, index) => index % 3 === maker).reduce((sum, tx) => sum + tx.postings[0]!.amount - 10, 0);
+  for (const [index, makerId] of makers.entries()) {
+    expect(await makerBalances(db, makerId)).toEqual([{ currency: 'dkk', payable: 950 + netOf(index) }]);
+  }
+  expect(await postTransactions(counting, [])).toEqual([]);
+  await expectAllInvariantsHold();
+});
+
+test('postTransactions with new, already-posted and repeated transactions answers like posting each in turn, and writes each once', async () => {
+  const makerId = await insertUser(db);
+  const earlier = payment(makerId);
+  const earlierStripe = payment(makerId);
+  const [posted, postedStripe] = [await postTransaction(db, earlier), await postTransaction(db, earlierStripe)];
+  const before = await ledgerRowCounts();
+
+  const fresh = payment(makerId);
+  const sameStripeNewReference = payment(makerId, { stripeObjectId: fresh.stripeObjectId });
+  // Conflicts with the already-posted stripe object, so it is a duplicate and not posted…
+  const clashesWithPosted = payment(makerId, { stripeObjectId: earlierStripe.stripeObjectId });
+  // …which leaves its reference free for a later element, as it would be posting one at a time.
+  const takesTheFreedReference = payment(makerId, { reference: clashesWithPosted.reference }, { gross: 2000, fee: 100 });
+  const batch = [
+    { ...earlier, description: 'replayed' }, // 0: already posted, by reference
+    fresh, // 1: posted
+    payment(makerId, { stripeObjectId: earlierStripe.stripeObjectId }), // 2: already posted, by Stripe object
+    fresh, // 3: copy of 1
+    sameStripeNewReference, // 4: copy of 1 by Stripe object
+    { ...payment(makerId, {}, { gross: 9000, fee: 1 }), reference: fresh.reference }, // 5: copy of 1 by reference
+    clashesWithPosted, // 6: already posted, by Stripe object
+    takesTheFreedReference, // 7: posted
+    takesTheFreedReference, // 8: copy of 7
+  ];
+
+  const results = await postTransactions(db, batch);
+
+  const [freshResult, freedResult] = [results[1]!, results[7]!];
+  expect(results).toEqual([
+    { status: 'duplicate', id: posted.id },
+    { status: 'posted', id: freshResult.id },
+    { status: 'duplicate', id: postedStripe.id },
+    { status: 'duplicate', id: freshResult.id },
+    { status: 'duplicate', id: freshResult.id },
+    { status: 'duplicate', id: freshResult.id },
+    { status: 'duplicate', id: postedStripe.id },
+    { status: 'posted', id: freedResult.id },
+    { status: 'duplicate', id: freedResult.id },
+  ]);
+  expect(new Set([posted.id, postedStripe.id, freshResult.id, freedResult.id]).size).toBe(4);
+  expect(await ledgerRowCounts()).toEqual({ transactions: before!.transactions + 2, entries: before!.entries + 6, accounts: before!.accounts });
+  expect(await makerBalances(db, makerId)).toEqual([{ currency: 'usd', payable: 950 * 3 + 1900 }]);
+
+  // The same batch again: all duplicates, nothing written. Element 6 now finds the row under its
+  // own reference (posted by 7), which postTransaction prefers to the one with its Stripe object.
+  const replayed = results.map((result) => ({ status: 'duplicate', id: result.id }));
+  replayed[6] = { status: 'duplicate', id: freedResult.id };
+  expect(await postTransactions(db, batch)).toEqual(replayed);
+  expect(await postTransaction(db, clashesWithPosted)).toEqual(replayed[6]);
+  expect(await ledgerRowCounts()).toEqual({ transactions: before!.transactions + 2, entries: before!.entries + 6, accounts: before!.accounts });
+});
+
+test('postTransactions with one invalid transaction anywhere in the batch refuses all and writes nothing', async () => {
+  const makerId = await insertUser(db);
+  const before = await ledgerRowCounts();
+  const unbalanced = payment(makerId, { postings: [{ account: { type: 'stripe_balance', currency: 'usd' }, amount: 1 }] });
+  const badAmount = payment(makerId, {
+    postings: [
+      { account: { type: 'stripe_balance', currency: 'usd' }, amount: 1.5 },
+      { account: { type: 'platform_revenue', currency: 'usd' }, amount: -1.5 },
+    ],
+  });
+  const valid = () => Array.from({ length: 5 }, () => payment(makerId, { currency: 'czk' }));
+
+  await expect(postTransactions(db, [unbalanced, ...valid()])).rejects.toThrow(UnbalancedTransactionError);
+  await expect(postTransactions(db, [...valid(), badAmount, ...valid()])).rejects.toThrow(InvalidPostingError);
+  await expect(postTransactions(db, [...valid(), { ...payment(makerId), reference: '' }])).rejects.toThrow(InvalidPostingError);
+  await expect(db.transaction().execute((trx) => postTransactions(trx, [...valid(), unbalanced]))).rejects.toThrow(UnbalancedTransactionError);
+
+  expect(await ledgerRowCounts()).toEqual(before);
+  expect(await makerBalances(db, makerId)).toEqual([]);
+});
+
+test('three concurrent batches sharing transactions, listed in different orders, post each exactly once', async () => {
+  const makers = [await insertUser(db), await insertUser(db)];
+  // A fresh currency: the batches also race to create the accounts.
+  const txs = Array.from({ length: 60 }, (_, index) => payment(makers[index % 2]!, { currency: 'pln' }, { gross: 1000, fee: 50 }));
+  const first = txs.slice(0, 40);
+  const second = txs.slice(20).reverse();
+  const third = txs.filter((_, index) => index % 3 === 0).sort(() => Math.random() - 0.5);
+
+  // Each on its own connection and in its own transaction.
+  const [a, b, c] = await Promise.all([postTransactions(db, first), postTransactions(db, second), postTransactions(db, third)]);
+
+  const idByReference = new Map<string, Set<string>>();
+  const postedCount = new Map<string, number>();
+  for (const [batch, results] of [[first, a], [second, b], [third, c]] as const) {
+    for (const [index, tx] of batch.entries()) {
+      const result = results[index]!;
+      idByReference.set(tx.reference, (idByReference.get(tx.reference) ?? new Set()).add(result.id));
+      if (result.status === 'posted') postedCount.set(tx.reference, (postedCount.get(tx.reference) ?? 0) + 1);
+    }
+  }
+  for (const tx of txs) {
+    expect(postedCount.get(tx.reference), tx.reference).toBe(1);
+    expect(idByReference.get(tx.reference)?.size, tx.reference).toBe(1);
+  }
+  const rows = await db
+    .selectFrom('ledger_transactions')
+    .select(['id', 'reference'])
+    .where('reference', 'in', txs.map((tx) => tx.reference))
+    .execute();
+  expect(rows).toHaveLength(60);
+  for (const row of rows) expect(idByReference.get(row.reference)).toEqual(new Set([row.id]));
+  for (const makerId of makers) expect(await makerBalances(db, makerId)).toEqual([{ currency: 'pln', payable: 30 * 950 }]);
+  expect(await accountBalance(db, { type: 'stripe_balance', currency: 'pln' })).toBe(60 * 1000);
   await expectAllInvariantsHold();
 });

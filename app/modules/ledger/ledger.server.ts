@@ -122,57 +122,162 @@ function validate(tx: NewTransaction): Validated {
  * make the second insert wait for the first and then do nothing.
  */
 export async function postTransaction(db: Executor, tx: NewTransaction): Promise<PostResult> {
-  const valid = validate(tx);
-  if (db.isTransaction) return write(db, tx, valid);
-  return db.transaction().execute((trx) => write(trx, tx, valid));
+  const [result] = await postTransactions(db, [tx]);
+  return result as PostResult;
 }
 
-async function write(trx: Executor, tx: NewTransaction, valid: Validated): Promise<PostResult> {
+/** Own-transaction attempts when Postgres aborts one of two overlapping batches as a deadlock. */
+const DEADLOCK_ATTEMPTS = 3;
+
+/**
+ * postTransaction for many, in a constant number of statements: the same results, in input
+ * order, as posting each in turn. All are validated before the first write (one invalid →
+ * throws, nothing written). A transaction whose reference or (kind, stripeObjectId) is already
+ * posted, by an earlier element of `txs` or before, is a duplicate of that row.
+ *
+ * Concurrent batches that share transactions wait for each other like single posts do. Rows are
+ * inserted in reference order so that two batches listing the same transactions in different
+ * orders take their locks in the same order; batches that deadlock anyway (two elements sharing a
+ * Stripe object under different references) are run again when the transaction is our own, since
+ * posting is idempotent. In the caller's transaction, the caller gets the deadlock error.
+ */
+export async function postTransactions(db: Executor, txs: NewTransaction[]): Promise<PostResult[]> {
+  if (txs.length === 0) return [];
+  const valid = txs.map((tx) => ({ tx, ...validate(tx) }));
+  if (db.isTransaction) return write(db, valid);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.transaction().execute((trx) => write(trx, valid));
+    } catch (error) {
+      if (attempt >= DEADLOCK_ATTEMPTS || (error as { code?: unknown } | null)?.code !== '40P01') throw error;
+    }
+  }
+}
+
+type ValidTransaction = Validated & { tx: NewTransaction };
+
+/** What the unique indexes compare, so an inserted row can be matched to the element it came from. */
+function identity(reference: string, kind: string, stripeObjectId: string | null): string {
+  return JSON.stringify([reference, kind, stripeObjectId]);
+}
+
+/**
+ * The order to insert in: by reference, except that elements sharing a reference or a (kind,
+ * Stripe object), directly or through others, stay together in input order. Only such elements
+ * can decide each other's fate, so the outcome is that of input order.
+ */
+function insertOrder(valid: ValidTransaction[]): number[] {
+  const parent = valid.map((_, index) => index);
+  const root = (index: number): number => {
+    while (parent[index] !== index) index = parent[index] = parent[parent[index]!]!;
+    return index;
+  };
+  const firstWith = new Map<string, number>();
+  valid.forEach((v, index) => {
+    const keys = [`reference:${v.tx.reference}`, ...(v.stripeObjectId === null ? [] : [JSON.stringify([v.tx.kind, v.stripeObjectId])])];
+    for (const key of keys) {
+      const first = firstWith.get(key);
+      if (first === undefined) firstWith.set(key, index);
+      else parent[root(index)] = root(first);
+    }
+  });
+  const leader = new Map<number, number>(); // group root → its first element
+  for (let index = valid.length - 1; index >= 0; index -= 1) leader.set(root(index), index);
+  const sortKey = (index: number) => valid[leader.get(root(index))!]!.tx.reference;
+  return valid
+    .map((_, index) => index)
+    .sort((a, b) => {
+      const [ka, kb] = [sortKey(a), sortKey(b)];
+      return ka < kb ? -1 : ka > kb ? 1 : a - b;
+    });
+}
+
+async function write(trx: Executor, valid: ValidTransaction[]): Promise<PostResult[]> {
+  // One insert, fed by unnest so the parameter count stays constant however long the batch. Rows
+  // are inserted in the order given and ON CONFLICT DO NOTHING also skips a row that conflicts
+  // with one inserted earlier by the same statement, so exactly the rows that posting one by one
+  // would insert are inserted: a later copy is skipped, while an element whose only conflict was
+  // with a skipped one is posted. (No dedupe in JS: it cannot know which rows the database skips.)
+  const ordered = insertOrder(valid).map((index) => valid[index]!);
   const inserted = await trx
     .insertInto('ledger_transactions')
-    .values({
-      reference: tx.reference,
-      kind: tx.kind,
-      stripe_object_id: valid.stripeObjectId,
-      pledge_id: valid.pledgeId,
-      project_id: valid.projectId,
-      description: tx.description,
-      occurred_at: tx.occurredAt,
-    })
+    .columns(['reference', 'kind', 'stripe_object_id', 'pledge_id', 'project_id', 'description', 'occurred_at'])
+    .expression(
+      sql`select * from unnest(
+        ${ordered.map((v) => v.tx.reference)}::text[],
+        ${ordered.map((v) => v.tx.kind)}::text[],
+        ${ordered.map((v) => v.stripeObjectId)}::text[],
+        ${ordered.map((v) => v.pledgeId)}::uuid[],
+        ${ordered.map((v) => v.projectId)}::uuid[],
+        ${ordered.map((v) => v.tx.description)}::text[],
+        ${ordered.map((v) => v.tx.occurredAt.toISOString())}::timestamptz[]
+      )`,
+    )
     .onConflict((oc) => oc.doNothing())
-    .returning('id')
-    .executeTakeFirst();
+    .returning(['id', 'reference', 'kind', 'stripe_object_id'])
+    .execute();
 
-  if (!inserted) {
-    const existing = await trx
-      .selectFrom('ledger_transactions')
-      .select('id')
-      .where((eb) =>
-        eb.or([
-          eb('reference', '=', tx.reference),
-          ...(valid.stripeObjectId === null ? [] : [eb.and([eb('kind', '=', tx.kind), eb('stripe_object_id', '=', valid.stripeObjectId)])]),
-        ]),
+  // Elements with identical keys conflict identically, so the row came from the first of them.
+  const unclaimed = new Map(inserted.map((row) => [identity(row.reference, row.kind, row.stripe_object_id), row.id]));
+  const postedBy = new Map<string, number>(); // inserted id → index of its element
+  const results: (PostResult | undefined)[] = valid.map((v, index) => {
+    const key = identity(v.tx.reference, v.tx.kind, v.stripeObjectId);
+    const id = unclaimed.get(key);
+    if (id === undefined) return undefined;
+    unclaimed.delete(key);
+    postedBy.set(id, index);
+    return { status: 'posted', id };
+  });
+
+  const posted = valid.filter((_, index) => results[index] !== undefined);
+  if (posted.length > 0) {
+    const accountIds = await ensureAccounts(trx, posted.flatMap((v) => v.postings.map((posting) => posting.account)));
+    const entries = valid.flatMap((v, index) => {
+      const result = results[index];
+      return result ? v.postings.map((posting) => ({ transactionId: result.id, posting })) : [];
+    });
+    await trx
+      .insertInto('ledger_entries')
+      .columns(['transaction_id', 'account_id', 'amount', 'currency'])
+      .expression(
+        sql`select * from unnest(
+          ${entries.map((entry) => entry.transactionId)}::uuid[],
+          ${entries.map((entry) => accountIds.get(entry.posting.account.code) as string)}::uuid[],
+          ${entries.map((entry) => entry.posting.amount)}::int8[],
+          ${entries.map((entry) => entry.posting.account.currency)}::text[]
+        )`,
       )
-      .orderBy(sql`reference = ${tx.reference}`, 'desc')
-      .executeTakeFirst();
-    // Unreachable under read committed: the conflicting row is committed (or ours) by now.
-    if (!existing) throw new Error(`Ledger transaction ${tx.reference} conflicted, but the existing row is not visible`);
-    return { status: 'duplicate', id: existing.id };
+      .execute();
   }
 
-  const accountIds = await ensureAccounts(trx, valid.postings.map((posting) => posting.account));
-  await trx
-    .insertInto('ledger_entries')
-    .values(
-      valid.postings.map((posting) => ({
-        transaction_id: inserted.id,
-        account_id: accountIds.get(posting.account.code) as string,
-        amount: posting.amount,
-        currency: posting.account.currency,
-      })),
-    )
-    .execute();
-  return { status: 'posted', id: inserted.id };
+  const duplicates = valid.flatMap((v, index) => (results[index] ? [] : [{ index, ...v }]));
+  if (duplicates.length > 0) {
+    // Both candidates per element (the reference is unique, and so is kind + Stripe object). A row
+    // inserted by a later element did not exist yet when this one would have been posted in turn.
+    const withStripeId = duplicates.filter((d) => d.stripeObjectId !== null);
+    const { rows } = await sql<{ n: number; id: string; by_reference: boolean }>`
+      select d.n, t.id, true as by_reference
+        from unnest(${duplicates.map((d) => d.index)}::int[], ${duplicates.map((d) => d.tx.reference)}::text[]) as d(n, reference)
+        join ledger_transactions t on t.reference = d.reference
+      union all
+      select d.n, t.id, false
+        from unnest(${withStripeId.map((d) => d.index)}::int[], ${withStripeId.map((d) => d.tx.kind)}::text[], ${withStripeId.map((d) => d.stripeObjectId)}::text[])
+          as d(n, kind, stripe_object_id)
+        join ledger_transactions t on t.kind = d.kind and t.stripe_object_id = d.stripe_object_id`.execute(trx);
+    const candidates = new Map<number, { id: string; by_reference: boolean }[]>();
+    for (const row of rows) {
+      if ((postedBy.get(row.id) ?? -1) > row.n) continue;
+      candidates.set(row.n, [...(candidates.get(row.n) ?? []), row]);
+    }
+    for (const { index, tx } of duplicates) {
+      const found = candidates.get(index) ?? [];
+      const existing = found.find((row) => row.by_reference) ?? found[0];
+      // Unreachable under read committed: the conflicting row is committed (or ours) by now.
+      if (!existing) throw new Error(`Ledger transaction ${tx.reference} conflicted, but the existing row is not visible`);
+      results[index] = { status: 'duplicate', id: existing.id };
+    }
+  }
+  return results as PostResult[];
 }
 
 /**
