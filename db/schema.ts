@@ -110,6 +110,7 @@ export interface Pledges {
   stripe_price_id: string | null;
   stripe_status: string | null;
   stripe_subscription_id: string | null;
+  stripe_synced_at: Timestamp | null;
   tier_id: string;
   updated_at: Generated<Timestamp>;
 }

@@ -4,8 +4,8 @@ import { enqueueJob } from '#app/core/jobs.server.ts';
 import { logger } from '#app/core/logger.server.ts';
 import { mapLimit } from '#app/utils/map-limit.ts';
 import { stripeEventHandlers } from './handlers/index.server.ts';
-import type { HandlerOutcome, Refresh } from './handlers/types.ts';
-import { readEvent, recordFailure, recordProcessed } from './process-event.server.ts';
+import type { HandlerOutcome, Refresh, RefreshSet } from './handlers/types.ts';
+import { describeError, readEvent, recordFailure, recordProcessed } from './process-event.server.ts';
 
 /**
  * Stored Stripe events are their own queue. Intake is one insert; a drain job leases
@@ -20,9 +20,13 @@ import { readEvent, recordFailure, recordProcessed } from './process-event.serve
 export const EVENT_MAX_ATTEMPTS = 8;
 const LEASE_SECONDS = 120;
 const BATCH_SIZE = 200;
+/** Refreshes that run alone, at once. */
 const PARALLEL = 4;
+/** A set of refreshes runs in parts of at most this many (one transaction each), two at once. */
+const SET_PART = 100;
+const SET_PARTS_PARALLEL = 2;
 
-type Leased = { id: string; type: string; attempts: number; payload: string };
+type Leased = { id: string; type: string; attempts: number; payload: string; received_at: Date };
 
 async function leaseEvents(db: Executor, limit: number): Promise<Leased[]> {
   const { rows } = await sql<Leased>`
@@ -32,11 +36,11 @@ async function leaseEvents(db: Executor, limit: number): Promise<Leased[]> {
       where processed_at is null and parked_at is null
         and (next_attempt_at is null or next_attempt_at <= now())
         and (locked_until is null or locked_until < now())
-      order by received_at
+      order by (type like 'customer.subscription.%'), received_at
       limit ${limit}
       for update skip locked
     )
-    returning id, type, attempts, payload`.execute(db);
+    returning id, type, attempts, payload, received_at`.execute(db);
   return rows;
 }
 
@@ -68,7 +72,7 @@ async function processBatch(db: Database, batch: Leased[]): Promise<void> {
   const refreshes = new Map<string, { refresh: Refresh; events: Leased[] }>();
   for (const event of batch) {
     try {
-      const read = readEvent(db, event.type, event.payload);
+      const read = readEvent(db, event.type, event.payload, event.received_at);
       if (typeof read === 'string') results.set(event, { outcome: read });
       else {
         const entry = refreshes.get(read.key) ?? { refresh: read, events: [] };
@@ -82,13 +86,9 @@ async function processBatch(db: Database, batch: Leased[]): Promise<void> {
 
   const coveredBy = new Map<string, string>();
   for (const [key, { refresh }] of refreshes) for (const covered of refresh.covers ?? []) if (covered !== key && !coveredBy.has(covered)) coveredBy.set(covered, key);
-  const outcomes = new Map<string, Result>();
-  const run = async ([key, { refresh }]: [string, { refresh: Refresh }]) => {
-    outcomes.set(key, await refresh.run().then((outcome) => ({ outcome }), (error: unknown) => ({ error })));
-  };
-  const own = [...refreshes].filter(([key]) => !coveredBy.has(key));
-  await mapLimit(own.filter(([, entry]) => !entry.refresh.late), PARALLEL, run);
-  await mapLimit(own.filter(([, entry]) => entry.refresh.late), PARALLEL, run);
+  const own = [...refreshes.values()].map((entry) => entry.refresh).filter((refresh) => !coveredBy.has(refresh.key));
+  const outcomes = await runRefreshes(own.filter((refresh) => !refresh.late));
+  for (const [key, result] of await runRefreshes(own.filter((refresh) => refresh.late))) outcomes.set(key, result);
   for (const [key, { events }] of refreshes) {
     const result = outcomes.get(key) ?? outcomes.get(coveredBy.get(key) as string);
     for (const event of events) results.set(event, result ?? { error: new Error(`refresh ${key} did not run`) });
@@ -101,6 +101,50 @@ async function processBatch(db: Database, batch: Leased[]): Promise<void> {
   }
   await recordProcessed(db, done);
   logger.info({ event: 'stripe.events.processed', events: batch.length, refreshes: outcomes.size, failed: batch.length - done.length }, 'stripe events processed');
+}
+
+function settle(outcome: HandlerOutcome | Error): Result {
+  return outcome instanceof Error ? { error: outcome } : { outcome };
+}
+
+/**
+ * Runs refreshes: those of one set (all invoices of the batch, say) together, in parts of one
+ * transaction each; the rest one by one. A part that fails as a whole (a database error) is run
+ * again refresh by refresh, so one bad object costs only its own events a retry.
+ */
+async function runRefreshes(refreshes: Refresh[]): Promise<Map<string, Result>> {
+  const outcomes = new Map<string, Result>();
+  const alone = async (refresh: Refresh) => {
+    outcomes.set(refresh.key, await refresh.run().then((outcome) => ({ outcome }), (error: unknown) => ({ error })));
+  };
+  const sets = new Map<string, Refresh[]>();
+  const singles: Refresh[] = [];
+  for (const refresh of refreshes) {
+    if (refresh.set) sets.set(refresh.set.name, [...(sets.get(refresh.set.name) ?? []), refresh]);
+    else singles.push(refresh);
+  }
+  const parts = [...sets.values()].flatMap((members) => (members.length === 1 ? [] : chunk(members, SET_PART)));
+  for (const members of sets.values()) if (members.length === 1) singles.push(...members);
+  await Promise.all([
+    mapLimit(parts, SET_PARTS_PARALLEL, async (part) => {
+      const first = part[0]?.set as RefreshSet;
+      try {
+        const results = await first.runAll(part.map((refresh) => (refresh.set as RefreshSet).item));
+        part.forEach((refresh, i) => outcomes.set(refresh.key, settle(results[i] ?? new Error(`no result for ${refresh.key}`))));
+      } catch (error) {
+        logger.warn({ event: 'stripe.events.set_failed', set: first.name, refreshes: part.length, error: describeError(error) }, 'a set of refreshes failed; running them one by one');
+        await mapLimit(part, PARALLEL, alone);
+      }
+    }),
+    mapLimit(singles, PARALLEL, alone),
+  ]);
+  return outcomes;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
 }
 
 /** Processes every due event; returns how many were handled. Failures are recorded on the event, never thrown. */

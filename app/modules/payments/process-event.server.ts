@@ -26,10 +26,13 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-/** What the event's handler makes of it: an outcome at once, or the refresh it asks for. */
-export function readEvent(db: Database, type: string, payload: string): HandlerOutcome | Refresh {
+/**
+ * What the event's handler makes of it: an outcome at once, or the refresh it asks for.
+ * `receivedAt` is when it was stored; null (a replay) asks for a fresh read whatever we hold.
+ */
+export function readEvent(db: Database, type: string, payload: string, receivedAt: Date | null): HandlerOutcome | Refresh {
   const handler = stripeEventHandlers[type];
-  return handler ? handler(db, JSON.parse(payload) as Stripe.Event) : 'ignored';
+  return handler ? handler(db, JSON.parse(payload) as Stripe.Event, { receivedAt }) : 'ignored';
 }
 
 /** Marks events processed, in one statement. */
@@ -67,13 +70,14 @@ export async function recordFailure(db: Executor, event: { id: string; type: str
 }
 
 export async function processStripeEvent(db: Database, eventId: string, options: ProcessOptions): Promise<ProcessOutcome> {
-  const row = await db.selectFrom('stripe_events').select(['id', 'type', 'payload', 'processed_at']).where('id', '=', eventId).executeTakeFirst();
+  const row = await db.selectFrom('stripe_events').select(['id', 'type', 'payload', 'processed_at', 'received_at']).where('id', '=', eventId).executeTakeFirst();
   if (!row) return 'missing';
   // A job for an event that a replay (or an earlier run) already processed has nothing to add.
   if (row.processed_at && options.mode === 'job') return 'already_processed';
   const started = Date.now();
   try {
-    const read = readEvent(db, row.type, row.payload);
+    // Replays always read Stripe again; the drain's jobs may use what a later read applied.
+    const read = readEvent(db, row.type, row.payload, options.mode === 'replay' ? null : row.received_at);
     const outcome = typeof read === 'string' ? read : await read.run();
     await recordProcessed(db, [{ id: eventId, outcome }]);
     logger.info({ event: 'stripe.event.processed', stripeEventId: eventId, type: row.type, outcome, ms: Date.now() - started }, 'stripe event processed');

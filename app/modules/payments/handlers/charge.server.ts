@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
-import { refreshInvoiceOfCharge } from '#app/modules/pledges/sync.server.ts';
-import type { StripeEventHandler } from './types.ts';
+import { refreshInvoiceOfCharge, refreshInvoicesOfCharges, type ChargeRefresh } from '#app/modules/pledges/sync.server.ts';
+import { refreshSet, type StripeEventHandler } from './types.ts';
 
 /**
  * charge.succeeded|updated: Stripe's fee arrives with the charge's balance transaction, which
@@ -10,7 +10,13 @@ import type { StripeEventHandler } from './types.ts';
  */
 export const chargeChanged: StripeEventHandler = (db, event) => {
   const charge = event.data.object as Stripe.Charge;
-  const paymentIntent = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
-  if (!paymentIntent || charge.status !== 'succeeded') return 'ignored';
-  return { key: `charge:${charge.id}`, late: true, run: () => refreshInvoiceOfCharge(db, charge.id, paymentIntent) };
+  const paymentIntentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+  if (!paymentIntentId || charge.status !== 'succeeded') return 'ignored';
+  const item: ChargeRefresh = { chargeId: charge.id, paymentIntentId };
+  return {
+    key: `charge:${charge.id}`,
+    late: true,
+    run: () => refreshInvoiceOfCharge(db, charge.id, paymentIntentId),
+    set: refreshSet('charge', item, (items) => refreshInvoicesOfCharges(db, items)),
+  };
 };

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { invoicePledgeRef } from '#app/modules/pledges/stripe-objects.ts';
-import { refreshInvoice } from '#app/modules/pledges/sync.server.ts';
-import type { StripeEventHandler } from './types.ts';
+import { refreshInvoice, refreshInvoices, type InvoiceRefresh } from '#app/modules/pledges/sync.server.ts';
+import { refreshSet, type StripeEventHandler } from './types.ts';
 
 /** invoice.paid|payment_failed|payment_action_required: the current invoice (and its subscription) is applied. */
 export const invoiceChanged: StripeEventHandler = (db, event) => {
@@ -15,5 +15,6 @@ export const invoiceChanged: StripeEventHandler = (db, event) => {
     key: `invoice:${invoiceId}`,
     covers: subscriptionId ? [`subscription:${subscriptionId}`] : [],
     run: () => refreshInvoice(db, invoiceId, ref),
+    set: refreshSet<InvoiceRefresh>('invoice', { invoiceId, ref }, (items) => refreshInvoices(db, items)),
   };
 };
