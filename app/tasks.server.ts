@@ -6,7 +6,7 @@ import { env } from '#app/core/env.server.ts';
 import { cleanUpAccounts } from '#app/modules/accounts/cleanup.server.ts';
 import { welcomeEmail } from '#app/modules/accounts/emails.ts';
 import { getUserEmail } from '#app/modules/accounts/users.server.ts';
-import { sendPaymentProblem, sendPledgeEnded, sendPledgeReceipt } from '#app/modules/notifications/pledge-notifications.server.ts';
+import { sendPaymentProblem, sendPledgeEnded, sendPledgeReceipt, sendPledgeReceipts } from '#app/modules/notifications/pledge-notifications.server.ts';
 import { drainStripeEvents } from '#app/modules/payments/event-queue.server.ts';
 import { syncFromStripe } from '#app/modules/payments/stripe-sync.server.ts';
 
@@ -22,6 +22,9 @@ const payloads = {
   // Scheduled (see cronItems): graphile-worker adds `_cron` to the payload.
   sync_stripe: v.strictObject({ _cron: v.optional(v.unknown()) }),
   send_pledge_receipt: v.strictObject({ pledgeInvoiceId: v.pipe(v.string(), v.uuid()) }),
+  // A "batch job": receipts queued under one job key while it waits are merged into its array;
+  // an entry that fails is retried alone (graphile-worker keeps only the failed entries).
+  send_pledge_receipts: v.array(v.strictObject({ pledgeInvoiceId: v.pipe(v.string(), v.uuid()) })),
   send_payment_problem_email: v.strictObject({
     pledgeInvoiceId: v.pipe(v.string(), v.uuid()),
     attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
@@ -32,7 +35,10 @@ const payloads = {
 
 export type JobPayloads = { [Name in keyof typeof payloads]: v.InferOutput<(typeof payloads)[Name]> };
 
-const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name], helpers: JobHelpers) => Promise<void> } = {
+/** A batch job's handler returns one promise per entry of its payload: rejected entries are retried. */
+type Handler<Payload> = (payload: Payload, helpers: JobHelpers) => Promise<void | Promise<unknown>[]>;
+
+const handlers: { [Name in keyof JobPayloads]: Handler<JobPayloads[Name]> } = {
   async send_welcome_email({ userId }) {
     const user = await getUserEmail(db, userId);
     if (!user) return; // the account was deleted before the job ran
@@ -51,6 +57,10 @@ const handlers: { [Name in keyof JobPayloads]: (payload: JobPayloads[Name], help
   },
   async send_pledge_receipt({ pledgeInvoiceId }) {
     await sendPledgeReceipt(db, pledgeInvoiceId);
+  },
+  async send_pledge_receipts(entries) {
+    const results = await sendPledgeReceipts(db, entries.map((entry) => entry.pledgeInvoiceId));
+    return results.map((result) => (result instanceof Error ? Promise.reject(result) : Promise.resolve(result)));
   },
   async send_payment_problem_email(payload) {
     await sendPaymentProblem(db, payload);
@@ -76,7 +86,7 @@ export const taskList: TaskList = Object.fromEntries(
       const schema = payloads[name as keyof JobPayloads];
       // A malformed payload can never succeed: fail it loudly rather than retry forever silently.
       const parsed = v.parse(schema, payload);
-      await (handler as (input: typeof parsed, helpers: JobHelpers) => Promise<void>)(parsed, helpers);
+      return (handler as Handler<typeof parsed>)(parsed, helpers);
     },
   ]),
 );

@@ -31,42 +31,66 @@ function pledgeDetails(db: Executor) {
     ]);
 }
 
+type ReceiptOutcome = 'sent' | 'skipped';
+
 /**
- * Sends the receipt of a paid period with its fee breakdown, once. The row lock makes a second
- * job wait and then find receipt_sent_at set; a crash after sending and before commit sends it
- * again on retry (a duplicate receipt is better than a missing one).
+ * Sends the receipts of paid periods with their fee breakdown, each once, for a set of invoices
+ * (a renewal wave's receipts arrive as one job). The row locks make a second job wait and then
+ * find receipt_sent_at set; a crash after sending and before commit sends them again on retry (a
+ * duplicate receipt is better than a missing one). An email that fails is that invoice's error
+ * alone: the others are marked sent.
  */
-export async function sendPledgeReceipt(db: Database, pledgeInvoiceId: string): Promise<'sent' | 'skipped'> {
+export async function sendPledgeReceipts(db: Database, pledgeInvoiceIds: string[]): Promise<(ReceiptOutcome | Error)[]> {
+  const ids = [...new Set(pledgeInvoiceIds)].sort();
+  if (ids.length === 0) return [];
   return db.transaction().execute(async (trx) => {
-    const invoice = await trx.selectFrom('pledge_invoices').selectAll().where('id', '=', pledgeInvoiceId).forUpdate().executeTakeFirst();
-    if (!invoice || invoice.receipt_sent_at || invoice.status !== 'paid') return 'skipped';
-    if (invoice.stripe_fee === null || invoice.platform_fee === null || invoice.maker_net === null) return 'skipped';
-    const pledge = await pledgeDetails(trx).where('pledges.id', '=', invoice.pledge_id).executeTakeFirstOrThrow();
+    const invoices = await trx.selectFrom('pledge_invoices').selectAll().where('id', 'in', ids).orderBy('id').forUpdate().execute();
+    const due = invoices.filter((invoice) => !invoice.receipt_sent_at && invoice.status === 'paid' && invoice.stripe_fee !== null && invoice.platform_fee !== null && invoice.maker_net !== null);
+    const pledgeIds = [...new Set(due.map((invoice) => invoice.pledge_id))];
+    const pledges = new Map((pledgeIds.length === 0 ? [] : await pledgeDetails(trx).where('pledges.id', 'in', pledgeIds).execute()).map((pledge) => [pledge.pledge_id, pledge]));
     const appUrl = env().APP_URL;
-    await sendEmail(
-      receiptEmail({
-        patron: { email: pledge.patron_email, displayName: pledge.patron_name },
-        projectName: pledge.project_name,
-        makerName: pledge.maker_name,
-        tierName: pledge.tier_name,
-        interval: pledge.interval,
-        currency: invoice.currency,
-        invoiceNumber: invoice.number,
-        paidAt: invoice.paid_at ?? invoice.updated_at,
-        periodStart: invoice.period_start,
-        periodEnd: invoice.period_end,
-        gross: invoice.amount_paid,
-        stripeFee: invoice.stripe_fee,
-        platformFee: invoice.platform_fee,
-        platformFeeBasisPoints: invoice.platform_fee_basis_points ?? env().PLATFORM_FEE_BASIS_POINTS,
-        makerNet: invoice.maker_net,
-        hostedInvoiceUrl: invoice.hosted_invoice_url,
-        manageUrl: `${appUrl}/patron/pledges/${pledge.pledge_id}`,
-      }),
-    );
-    await trx.updateTable('pledge_invoices').set({ receipt_sent_at: new Date() }).where('id', '=', invoice.id).execute();
-    return 'sent';
+    const sent = new Set<string>();
+    const failed = new Map<string, Error>();
+    for (const invoice of due) {
+      try {
+        const pledge = pledges.get(invoice.pledge_id);
+        if (!pledge) throw new Error(`pledge ${invoice.pledge_id} of invoice ${invoice.id} not found`);
+        await sendEmail(
+          receiptEmail({
+            patron: { email: pledge.patron_email, displayName: pledge.patron_name },
+            projectName: pledge.project_name,
+            makerName: pledge.maker_name,
+            tierName: pledge.tier_name,
+            interval: pledge.interval,
+            currency: invoice.currency,
+            invoiceNumber: invoice.number,
+            paidAt: invoice.paid_at ?? invoice.updated_at,
+            periodStart: invoice.period_start,
+            periodEnd: invoice.period_end,
+            gross: invoice.amount_paid,
+            stripeFee: invoice.stripe_fee as number,
+            platformFee: invoice.platform_fee as number,
+            platformFeeBasisPoints: invoice.platform_fee_basis_points ?? env().PLATFORM_FEE_BASIS_POINTS,
+            makerNet: invoice.maker_net as number,
+            hostedInvoiceUrl: invoice.hosted_invoice_url,
+            manageUrl: `${appUrl}/patron/pledges/${pledge.pledge_id}`,
+          }),
+        );
+        sent.add(invoice.id);
+      } catch (error) {
+        failed.set(invoice.id, error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    if (sent.size > 0) await trx.updateTable('pledge_invoices').set({ receipt_sent_at: new Date() }).where('id', 'in', [...sent]).execute();
+    return pledgeInvoiceIds.map((id) => failed.get(id) ?? (sent.has(id) ? 'sent' : 'skipped'));
   });
+}
+
+/** One receipt; see sendPledgeReceipts. */
+export async function sendPledgeReceipt(db: Database, pledgeInvoiceId: string): Promise<ReceiptOutcome> {
+  const [result] = await sendPledgeReceipts(db, [pledgeInvoiceId]);
+  if (result instanceof Error) throw result;
+  return result ?? 'skipped';
 }
 
 export async function sendPaymentProblem(

@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, Executor } from '#app/core/db.server.ts';
 import { env } from '#app/core/env.server.ts';
-import { enqueueJob, enqueueJobs } from '#app/core/jobs.server.ts';
+import { enqueueJob } from '#app/core/jobs.server.ts';
 import { logger } from '#app/core/logger.server.ts';
 import { splitPayment } from '#app/modules/ledger/fees.ts';
 import { postTransactions, type NewTransaction } from '#app/modules/ledger/ledger.server.ts';
@@ -419,7 +419,8 @@ export async function applyInvoices(trx: Executor, changes: InvoiceChange[]): Pr
       from ${recordset(fees, FEE_COLUMNS)}
       where pledge_invoices.id = x.id`.execute(trx);
   }
-  await enqueueJobs(trx, 'send_pledge_receipt', receipts.map((id) => ({ payload: { pledgeInvoiceId: id }, jobKey: `receipt:${id}` })));
+  // One job for all receipts queued while it waits (graphile-worker merges array payloads of a job key).
+  if (receipts.length > 0) await enqueueJob(trx, 'send_pledge_receipts', receipts.map((id) => ({ pledgeInvoiceId: id })), { jobKey: 'pledge-receipts' });
 }
 
 /**
