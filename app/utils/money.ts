@@ -68,12 +68,20 @@ export function minorToInputValue(minor: number, currency: string): string {
 export function formatMoney(minor: number, currency: string, locale = 'en'): string {
   const decimals = currencyDecimals(currency);
   const whole = minor % 10 ** decimals === 0;
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: whole ? 0 : decimals,
-    maximumFractionDigits: decimals,
-  }).format(minorToMajorString(minor, currency) as `${number}`);
+  return moneyFormat(locale, currency.toUpperCase(), whole ? 0 : decimals, decimals).format(minorToMajorString(minor, currency) as `${number}`);
+}
+
+// Building an Intl.NumberFormat costs ~50× a format call; a receipt or a studio table formats many amounts.
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+
+function moneyFormat(locale: string, currency: string, minimumFractionDigits: number, maximumFractionDigits: number): Intl.NumberFormat {
+  const key = `${locale} ${currency} ${minimumFractionDigits} ${maximumFractionDigits}`;
+  let format = moneyFormats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits, maximumFractionDigits });
+    if (moneyFormats.size < 1000) moneyFormats.set(key, format); // locales come from requests: keep the cache bounded
+  }
+  return format;
 }
 
 /** 500 → "5%", 250 → "2.5%", 1 → "0.01%". */
