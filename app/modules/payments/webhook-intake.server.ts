@@ -6,6 +6,7 @@ import { logger } from '#app/core/logger.server.ts';
 import { createBatcher } from '#app/utils/batcher.ts';
 import type { StripeEvents } from '#db/schema.ts';
 import { wakeEventDrain } from './event-queue.server.ts';
+import { stripeEventHandlers } from './handlers/index.server.ts';
 import { isLivemode } from './stripe.server.ts';
 import { verifyStripeEvent, WebhookSignatureError } from './webhook-signature.server.ts';
 
@@ -32,6 +33,9 @@ export async function receiveStripeWebhook(db: Executor, rawBody: Buffer, signat
     return { status: 400, message: `Event livemode ${event.livemode} does not match this server's Stripe key.` };
   }
   const object = event.data.object as { id?: string };
+  // Most of what Stripe sends (invoice.created, payment_intent.*, …) has no handler: stored as
+  // already processed, it never enters the queue, and the drain never has to touch it.
+  const handled = Object.hasOwn(stripeEventHandlers, event.type);
   const stored = await storeEvent(db, {
     id: event.id,
     type: event.type,
@@ -42,8 +46,10 @@ export async function receiveStripeWebhook(db: Executor, rawBody: Buffer, signat
     stripe_created_at: new Date(event.created * 1000),
     // The verified bytes as Stripe sent them, not a re-serialisation.
     payload: rawBody.toString('utf8'),
+    processed_at: handled ? null : new Date(),
+    outcome: handled ? null : 'ignored',
   });
-  if (stored) wakeEventDrain(db);
+  if (stored && handled) wakeEventDrain(db);
   logger.info({ event: 'stripe.webhook.received', stripeEventId: event.id, type: event.type, duplicate: !stored }, 'webhook received');
   return { status: 200, stored };
 }
