@@ -443,7 +443,7 @@ registerTasks((engine, clock) => {
 
 registerIncludable('invoice', 'payments', (engine, obj) => {
   const id = obj['id'] as string;
-  const payments = engine.store.list('invoice_payment', engine.store.accountOf(id), (p) => p.invoice === id);
+  const payments = engine.store.listBy('invoice_payment', engine.store.accountOf(id), 'invoice', id);
   return { object: 'list', data: payments.map((p) => structuredClone(p)), has_more: false, url: `/v1/invoice_payments?invoice=${id}` };
 });
 

@@ -64,7 +64,38 @@ export class Store {
   insert<K extends Kind>(kind: K, obj: Kinds[K] & { id: string }, where: { account?: string | null; clock?: string | null } = {}): Kinds[K] {
     (this.state.objects[kind] as Record<string, Kinds[K]>)[obj.id] = obj;
     this.state.meta[obj.id] = { kind, seq: ++this.state.seq, account: where.account ?? null, clock: where.clock ?? null };
+    if (this.indexedState === this.state) {
+      for (const [key, index] of this.indexes) if (key.startsWith(`${kind}.`)) addToIndex(index, (obj as Record<string, unknown>)[key.slice(kind.length + 1)], obj.id);
+    }
     return obj;
+  }
+
+  /** Indexes by `kind.field`, for the state they were built from (a reset or load replaces it). */
+  private indexes = new Map<string, Map<string, Set<string>>>();
+  private indexedState: State | null = null;
+
+  /**
+   * Like list, for objects whose `field` (set at creation, never changed) equals `value`: looked up
+   * in an index instead of scanning every object of the kind (an invoice's payments, read with
+   * each invoice, were a scan of every payment).
+   */
+  listBy<K extends Kind>(kind: K, account: string | null, field: string, value: string): Kinds[K][] {
+    if (this.indexedState !== this.state) {
+      this.indexes.clear();
+      this.indexedState = this.state;
+    }
+    const key = `${kind}.${field}`;
+    let index = this.indexes.get(key);
+    if (!index) {
+      index = new Map();
+      for (const [id, obj] of Object.entries(this.state.objects[kind])) addToIndex(index, (obj as Record<string, unknown>)[field], id);
+      this.indexes.set(key, index);
+    }
+    const objects = this.state.objects[kind] as Record<string, Kinds[K]>;
+    return [...(index.get(value) ?? [])]
+      .map((id) => objects[id])
+      .filter((obj): obj is Kinds[K] => obj !== undefined && (obj as Record<string, unknown>)[field] === value && this.accountOf((obj as { id: string }).id) === account)
+      .sort((a, b) => this.order(b) - this.order(a));
   }
 
   get<K extends Kind>(kind: K, id: string | null | undefined): Kinds[K] | undefined {
@@ -180,4 +211,11 @@ export class Persister {
       this.onError(err);
     }
   }
+}
+
+function addToIndex(index: Map<string, Set<string>>, value: unknown, id: string): void {
+  if (typeof value !== 'string') return;
+  let ids = index.get(value);
+  if (!ids) index.set(value, (ids = new Set()));
+  ids.add(id);
 }
