@@ -54,7 +54,7 @@ function paidInvoice(id: string, pledgeId: string): Stripe.Invoice {
 function payment(fee: number | null): NonNullable<Parameters<typeof sync.applyInvoice>[3]> {
   const balanceTransaction = fee === null ? null : ({ id: `txn_${Math.random().toString(36).slice(2)}`, fee, currency: 'eur', created: Math.floor(Date.now() / 1000) } as Stripe.BalanceTransaction);
   return {
-    paymentIntent: { status: 'succeeded' } as Stripe.PaymentIntent,
+    intentStatus: 'succeeded',
     charge: { id: 'ch_1', balance_transaction: balanceTransaction } as unknown as Stripe.Charge,
     balanceTransaction,
   };

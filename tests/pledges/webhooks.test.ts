@@ -334,3 +334,42 @@ test("a renewal's events waiting together cost Stripe one read of the invoice (w
   expect((await story.pledgeRow(pledgeId)).current_period_end!.getTime()).toBeGreaterThan(current_period_end!.getTime());
   await story.expectInvariants();
 });
+
+test("a wave of renewals waiting together is read as lists: a page of invoices and a page of charges, not two reads per renewal", async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const patrons: { pat: Patron; pledgeId: string; periodEnd: Date }[] = [];
+  for (let i = 0; i < 12; i += 1) {
+    const pat = await story.patron();
+    const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+    patrons.push({ pat, pledgeId, periodEnd: (await story.pledgeRow(pledgeId)).current_period_end! });
+  }
+  const { stripe: appStripe } = await import('#app/modules/payments/stripe.server.ts');
+  const reads: string[] = [];
+  const record = (response: Stripe.ResponseEvent) => reads.push(`${response.method} ${response.path.replace(/\/[a-z]+_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*/g, '/:id').split('?')[0]}`);
+
+  await story.worker.stop();
+  try {
+    for (const { pat, periodEnd } of patrons) {
+      await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(periodEnd) + 2 * HOUR });
+      while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await story.sandbox.flushWebhooks();
+    appStripe.on('response', record);
+  } finally {
+    await story.restartWorker();
+  }
+  await story.settle();
+  appStripe.off('response', record);
+
+  expect(reads.sort()).toEqual(['GET /v1/charges', 'GET /v1/invoices']);
+  for (const { pledgeId, periodEnd } of patrons) {
+    const state = await pledgeState(pledgeId);
+    expect(state.invoices.map((invoice) => [invoice.reason, invoice.status, invoice.paid, invoice.fee])).toEqual([
+      ['subscription_create', 'paid', 500, 45],
+      ['subscription_cycle', 'paid', 500, 45],
+    ]);
+    expect((await story.pledgeRow(pledgeId)).current_period_end!.getTime()).toBeGreaterThan(periodEnd.getTime());
+  }
+  await story.expectInvariants();
+});

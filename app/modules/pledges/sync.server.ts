@@ -9,7 +9,7 @@ import { postTransactions, type NewTransaction } from '#app/modules/ledger/ledge
 import { invoicePaidTransaction, stripeFeeTransaction } from '#app/modules/ledger/postings.ts';
 import { stripe } from '#app/modules/payments/stripe.server.ts';
 import { mapLimit } from '#app/utils/map-limit.ts';
-import type { Pledges } from '#db/schema.ts';
+import type { PledgeInvoices, Pledges } from '#db/schema.ts';
 import { isLive, pledgeStatusFor, resolveTerms, type PledgeStatus, type Terms } from './status.ts';
 import { invoicePledgeRef, isUuid, pledgeRef, servicePeriod, type PledgeRef } from './stripe-objects.ts';
 
@@ -53,7 +53,7 @@ async function lockPledgeRows(trx: Executor, pledgeIds: string[]): Promise<Map<s
     .innerJoin('projects', 'projects.id', 'pledges.project_id')
     .selectAll('pledges')
     .select('projects.maker_id')
-    .where('pledges.id', 'in', ids)
+    .where(sql<boolean>`pledges.id = any(${ids}::uuid[])`)
     .orderBy('pledges.id')
     .forUpdate('pledges')
     .execute();
@@ -300,21 +300,105 @@ export async function refreshCheckoutSession(db: Database, sessionId: string, re
 // Invoices
 
 export type Payment = {
-  paymentIntent: Stripe.PaymentIntent;
+  /** The PaymentIntent's status: a renewal waiting for the patron (requires_payment_method|action) is a failure to tell them about. */
+  intentStatus: Stripe.PaymentIntent.Status;
   charge: Stripe.Charge | null;
   balanceTransaction: Stripe.BalanceTransaction | null;
 };
 
-/** invoice → its default InvoicePayment → PaymentIntent → latest charge → balance transaction. */
-async function paymentOf(invoice: Stripe.Invoice): Promise<Payment | null> {
+/** From one page of a list on, a set is read as lists rather than object by object. */
+const LIST_FROM = 10;
+const PAGE = 100;
+
+/**
+ * Stripe objects created in a window, page by page, until every wanted key was seen or the pages
+ * that many objects could fill (and one more) are spent: a renewal wave's invoices and charges
+ * were created together, so their pages hold little else, and a window crowded with other
+ * objects costs a bounded number of pages. The caller reads whatever was missed by id.
+ */
+async function listCreated<T extends { id?: string }>(
+  list: (params: Stripe.PaginationParams & { created: Stripe.RangeQueryParam; limit: number; expand: string[] }) => Stripe.ApiListPromise<T>,
+  window: Stripe.RangeQueryParam,
+  expand: string[],
+  /** The keys wanted, or how many objects are expected (then every keyed object is kept). */
+  wanted: Set<string> | number,
+  keyOf: (object: T) => string | null | undefined,
+): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  const expected = typeof wanted === 'number' ? wanted : wanted.size;
+  let startingAfter: string | undefined;
+  for (let page = 0; page <= Math.ceil(expected / PAGE); page += 1) {
+    const { data, has_more: hasMore } = await list({ created: window, limit: PAGE, expand, ...(startingAfter ? { starting_after: startingAfter } : {}) });
+    for (const object of data) {
+      const key = keyOf(object);
+      if (key && (typeof wanted === 'number' || wanted.has(key))) found.set(key, object);
+    }
+    startingAfter = data.at(-1)?.id;
+    if (!hasMore || !startingAfter || (typeof wanted !== 'number' && found.size === wanted.size)) break;
+  }
+  return found;
+}
+
+/** A list that fails leaves its objects to be read one by one. */
+async function listOrNothing<T>(what: string, list: () => Promise<Map<string, T>>): Promise<Map<string, T>> {
+  try {
+    return await list();
+  } catch (error) {
+    logger.warn({ event: 'stripe.list_failed', what, error: String(error) }, 'listing failed; reading object by object');
+    return new Map();
+  }
+}
+
+const INVOICE_EXPAND = ['payments', 'parent.subscription_details.subscription'];
+
+/** The invoices of a set whose creation times the events told us, as lists (see listCreated). */
+async function listInvoices(wanted: InvoiceRefresh[]): Promise<Map<string, Stripe.Invoice>> {
+  const created = wanted.flatMap((w) => (w.created === undefined ? [] : [w.created]));
+  if (wanted.length < LIST_FROM || created.length < wanted.length) return new Map();
+  const window = { gte: Math.min(...created), lte: Math.max(...created) };
+  return listOrNothing('invoices', () =>
+    listCreated((params) => stripe.invoices.list(params), window, INVOICE_EXPAND.map((path) => `data.${path}`), new Set(wanted.map((w) => w.invoiceId)), (invoice) => invoice.id),
+  );
+}
+
+function paymentIntentOf(invoice: Stripe.Invoice, payments: Stripe.InvoicePayment[] | undefined = invoice.payments?.data): string | null {
+  const chosen = payments?.find((payment) => payment.status === 'paid') ?? payments?.find((payment) => payment.is_default);
+  return idOf(chosen?.payment.payment_intent);
+}
+
+/**
+ * The succeeded charges (balance transaction expanded) of a set's paid invoices, by
+ * PaymentIntent, as lists: listed alongside the invoices, so the window comes from the events
+ * (a charge that paid an invoice was created after the invoice and by the time it was paid).
+ */
+async function listCharges(wanted: InvoiceRefresh[]): Promise<Map<string, Stripe.Charge>> {
+  const paid = wanted.filter((w) => w.created !== undefined && w.paidAt);
+  if (paid.length < LIST_FROM) return new Map();
+  const window = { gte: Math.min(...paid.map((w) => w.created as number)), lte: Math.max(...paid.map((w) => w.paidAt as number)) };
+  return listOrNothing('charges', () =>
+    listCreated((params) => stripe.charges.list(params), window, ['data.balance_transaction'], paid.length, (charge) =>
+      charge.status === 'succeeded' ? idOf(charge.payment_intent) : null,
+    ),
+  );
+}
+
+/**
+ * invoice → its default InvoicePayment → PaymentIntent → latest charge → balance transaction. A
+ * paid invoice's charge may already be in hand from a list of the set's charges.
+ */
+async function paymentOf(invoice: Stripe.Invoice, listed: Map<string, Stripe.Charge>): Promise<Payment | null> {
   const payments = invoice.payments?.data ?? (await stripe.invoicePayments.list({ invoice: invoice.id as string, limit: 10 })).data;
-  const chosen = payments.find((payment) => payment.status === 'paid') ?? payments.find((payment) => payment.is_default);
-  const paymentIntentId = idOf(chosen?.payment.payment_intent);
+  const paymentIntentId = paymentIntentOf(invoice, payments);
   if (!paymentIntentId) return null;
+  const charge = invoice.status === 'paid' ? listed.get(paymentIntentId) : undefined;
+  if (charge) return { intentStatus: 'succeeded', charge, balanceTransaction: expanded(charge.balance_transaction) };
   const paymentIntent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge.balance_transaction'] });
-  const charge = paymentIntent.latest_charge && typeof paymentIntent.latest_charge === 'object' ? paymentIntent.latest_charge : null;
-  const balanceTransaction = charge?.balance_transaction && typeof charge.balance_transaction === 'object' ? charge.balance_transaction : null;
-  return { paymentIntent, charge, balanceTransaction };
+  const latest = expanded(paymentIntent.latest_charge);
+  return { intentStatus: paymentIntent.status, charge: latest, balanceTransaction: expanded(latest?.balance_transaction) };
+}
+
+function expanded<T extends { id: string }>(value: string | T | null | undefined): T | null {
+  return value && typeof value === 'object' ? value : null;
 }
 
 export type InvoiceChange = { pledge: LockedPledge; invoice: Stripe.Invoice; payment: Payment | null; pledgeStatus: PledgeStatus };
@@ -341,6 +425,12 @@ function invoiceValues({ invoice, payment }: InvoiceChange) {
   };
 }
 
+const INVOICE_COLUMNS =
+  'pledge_id uuid, stripe_invoice_id text, platform_fee_basis_points integer, status text, number text, billing_reason text, currency text, ' +
+  'amount_due bigint, amount_paid bigint, period_start timestamptz, period_end timestamptz, attempt_count integer, next_payment_attempt timestamptz, ' +
+  'hosted_invoice_url text, stripe_charge_id text, stripe_balance_transaction_id text, paid_at timestamptz, updated_at timestamptz';
+const INVOICE_COLUMN_NAMES = INVOICE_COLUMNS.split(', ').map((column) => column.split(' ')[0]) as (keyof PledgeInvoices)[];
+
 const FEE_COLUMNS = 'id uuid, stripe_fee bigint, platform_fee bigint, maker_net bigint, platform_fee_basis_points integer';
 
 /**
@@ -354,9 +444,11 @@ export async function applyInvoices(trx: Executor, changes: InvoiceChange[]): Pr
   if (byInvoice.size === 0) return;
   const unique = [...byInvoice.values()];
   const basisPointsNow = env().PLATFORM_FEE_BASIS_POINTS;
+  const values = unique.map((change) => ({ ...invoiceValues(change), pledge_id: change.pledge.id, stripe_invoice_id: change.invoice.id as string, platform_fee_basis_points: basisPointsNow }));
   const rows = await trx
     .insertInto('pledge_invoices')
-    .values(unique.map((change) => ({ ...invoiceValues(change), pledge_id: change.pledge.id, stripe_invoice_id: change.invoice.id as string, platform_fee_basis_points: basisPointsNow })))
+    .columns(INVOICE_COLUMN_NAMES)
+    .expression(sql`select ${sql.join(INVOICE_COLUMN_NAMES.map((column) => sql.ref(`x.${column}`)))} from ${recordset(values, INVOICE_COLUMNS)}`)
     .onConflict((oc) =>
       oc.column('stripe_invoice_id').doUpdateSet((eb) => ({
         status: eb.ref('excluded.status'),
@@ -430,7 +522,7 @@ export async function applyInvoices(trx: Executor, changes: InvoiceChange[]): Pr
  * processing or has just succeeded is not a failure.
  */
 async function notifyPaymentProblem(trx: Executor, { invoice, payment, pledgeStatus }: InvoiceChange, row: { id: string; notified_attempt: number }): Promise<void> {
-  const intent = payment?.paymentIntent.status;
+  const intent = payment?.intentStatus;
   if (
     invoice.status === 'open' &&
     invoice.billing_reason !== 'subscription_create' &&
@@ -449,7 +541,14 @@ export async function applyInvoice(trx: Executor, pledge: LockedPledge, invoice:
   await applyInvoices(trx, [{ pledge, invoice, payment, pledgeStatus }]);
 }
 
-export type InvoiceRefresh = { invoiceId: string; ref: PledgeRef };
+export type InvoiceRefresh = {
+  invoiceId: string;
+  ref: PledgeRef;
+  /** When Stripe created the invoice (it never changes), if an event told us: lets a set be read as lists. */
+  created?: number;
+  /** When it was paid, if the event's copy was paid: where to look for its charge. */
+  paidAt?: number | null;
+};
 
 /**
  * Reads invoices (each with its subscription expanded) and their payments from Stripe under
@@ -462,13 +561,14 @@ export async function refreshInvoices(db: Database, wanted: InvoiceRefresh[]): P
     const locked = await lockPledgeRows(trx, wanted.map((w) => w.ref.pledgeId));
     type Read = { i: number; pledge: LockedPledge; invoice: Stripe.Invoice; sub: Stripe.Subscription; payment?: Payment | null };
     const reads: Read[] = [];
+    const [listed, charges] = await Promise.all([listInvoices(wanted), listCharges(wanted)]);
     await eachRead(
       [...wanted.keys()],
       async (i) => {
         const { invoiceId, ref } = wanted[i] as InvoiceRefresh;
         const pledge = namedPledge(locked, ref);
         if (!pledge) return void (results[i] = 'not_ours');
-        const invoice = await stripe.invoices.retrieve(invoiceId, { expand: ['payments', 'parent.subscription_details.subscription'] });
+        const invoice = listed.get(invoiceId) ?? (await stripe.invoices.retrieve(invoiceId, { expand: INVOICE_EXPAND }));
         const sub = invoice.parent?.subscription_details?.subscription;
         if (invoicePledgeRef(invoice)?.pledgeId !== pledge.id || !sub || typeof sub === 'string') return void (results[i] = 'not_ours');
         reads.push({ i, pledge, invoice, sub });
@@ -480,7 +580,7 @@ export async function refreshInvoices(db: Database, wanted: InvoiceRefresh[]): P
     const current = reads.filter((read, k) => subscriptions[k] === 'applied' || void (results[read.i] = 'not_ours'));
     await eachRead(
       current,
-      async (read) => void (read.payment = read.invoice.status === 'draft' ? null : await paymentOf(read.invoice)),
+      async (read) => void (read.payment = read.invoice.status === 'draft' ? null : await paymentOf(read.invoice, charges)),
       (read, error) => (results[read.i] = error),
     );
     const paid = current.filter((read) => read.payment !== undefined);
@@ -508,7 +608,7 @@ export async function refreshInvoicesOfCharges(db: Database, wanted: ChargeRefre
   const known = chargeIds.length === 0 ? [] : await db
     .selectFrom('pledge_invoices')
     .select(['pledge_id', 'stripe_invoice_id', 'stripe_charge_id', 'stripe_balance_transaction_id', 'stripe_fee'])
-    .where('stripe_charge_id', 'in', chargeIds)
+    .where(sql<boolean>`stripe_charge_id = any(${chargeIds}::text[])`)
     .execute();
   const byCharge = new Map(known.map((row) => [row.stripe_charge_id as string, row]));
   const results: SetResult<SyncOutcome | 'ignored'>[] = new Array(wanted.length);

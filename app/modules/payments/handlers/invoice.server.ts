@@ -15,6 +15,6 @@ export const invoiceChanged: StripeEventHandler = (db, event) => {
     key: `invoice:${invoiceId}`,
     covers: subscriptionId ? [`subscription:${subscriptionId}`] : [],
     run: () => refreshInvoice(db, invoiceId, ref),
-    set: refreshSet<InvoiceRefresh>('invoice', { invoiceId, ref }, (items) => refreshInvoices(db, items)),
+    set: refreshSet<InvoiceRefresh>('invoice', { invoiceId, ref, created: invoice.created, paidAt: invoice.status_transitions?.paid_at }, (items) => refreshInvoices(db, items)),
   };
 };
