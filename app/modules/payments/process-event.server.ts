@@ -35,14 +35,13 @@ export function readEvent(db: Database, type: string, payload: string, receivedA
   return handler ? handler(db, JSON.parse(payload) as Stripe.Event, { receivedAt }) : 'ignored';
 }
 
-/** Marks events processed, in one statement. */
+/** Marks events processed, in one statement (two array parameters however many). */
 export async function recordProcessed(db: Executor, done: { id: string; outcome: HandlerOutcome }[]): Promise<void> {
   if (done.length === 0) return;
-  const values = sql.join(done.map((entry) => sql`(${entry.id}, ${entry.outcome})`));
   await sql`
     update stripe_events set processed_at = now(), outcome = done.outcome, attempts = attempts + 1,
       last_error = null, parked_at = null, next_attempt_at = null, locked_until = null
-    from (values ${values}) as done (id, outcome)
+    from unnest(${done.map((entry) => entry.id)}::text[], ${done.map((entry) => entry.outcome)}::text[]) as done (id, outcome)
     where stripe_events.id = done.id`.execute(db);
 }
 
