@@ -311,54 +311,63 @@ const LIST_FROM = 10;
 const PAGE = 100;
 
 /**
- * Stripe objects created in a window, page by page, until every wanted key was seen or the pages
- * that many objects could fill (and one more) are spent: a renewal wave's invoices and charges
- * were created together, so their pages hold little else, and a window crowded with other
- * objects costs a bounded number of pages. The caller reads whatever was missed by id.
+ * Stripe objects created in a window, read page by page one page ahead of the reader: while the
+ * caller applies a page, the next is on its way. A renewal wave's invoices and charges were
+ * created together, so their pages hold little else; a window crowded with other objects costs
+ * at most the pages the wanted objects could fill, and one more. The caller reads whatever the
+ * pages missed by id.
  */
-async function listCreated<T extends { id?: string }>(
-  list: (params: Stripe.PaginationParams & { created: Stripe.RangeQueryParam; limit: number; expand: string[] }) => Stripe.ApiListPromise<T>,
-  window: Stripe.RangeQueryParam,
-  expand: string[],
-  /** The keys wanted, or how many objects are expected (then every keyed object is kept). */
-  wanted: Set<string> | number,
-  keyOf: (object: T) => string | null | undefined,
-): Promise<Map<string, T>> {
-  const found = new Map<string, T>();
-  const expected = typeof wanted === 'number' ? wanted : wanted.size;
-  let startingAfter: string | undefined;
-  for (let page = 0; page <= Math.ceil(expected / PAGE); page += 1) {
-    const { data, has_more: hasMore } = await list({ created: window, limit: PAGE, expand, ...(startingAfter ? { starting_after: startingAfter } : {}) });
-    for (const object of data) {
-      const key = keyOf(object);
-      if (key && (typeof wanted === 'number' || wanted.has(key))) found.set(key, object);
-    }
-    startingAfter = data.at(-1)?.id;
-    if (!hasMore || !startingAfter || (typeof wanted !== 'number' && found.size === wanted.size)) break;
+type ListCall<T> = (params: Stripe.PaginationParams & { created: Stripe.RangeQueryParam; limit: number; expand: string[] }) => Stripe.ApiListPromise<T>;
+
+class CreatedWindow<T extends { id?: string }> {
+  private readonly list: ListCall<T>;
+  private readonly window: Stripe.RangeQueryParam;
+  private readonly expand: string[];
+  private readonly maxPages: number;
+  private next: Promise<Stripe.ApiList<T>> | null;
+  private pages = 0;
+
+  constructor(list: ListCall<T>, window: Stripe.RangeQueryParam, expand: string[], expected: number) {
+    this.list = list;
+    this.window = window;
+    this.expand = expand;
+    this.maxPages = Math.ceil(expected / PAGE) + 1;
+    this.next = this.request();
   }
-  return found;
+
+  private request(startingAfter?: string): Promise<Stripe.ApiList<T>> {
+    this.pages += 1;
+    const page = Promise.resolve(this.list({ created: this.window, limit: PAGE, expand: this.expand, ...(startingAfter ? { starting_after: startingAfter } : {}) }));
+    page.catch(() => {}); // a page asked for ahead and never read must not crash the process
+    return page;
+  }
+
+  /** The next page, or null when the list or its page budget is spent. Throws when Stripe fails. */
+  async page(): Promise<T[] | null> {
+    if (!this.next) return null;
+    const { data, has_more: hasMore } = await this.next;
+    const last = data.at(-1)?.id;
+    this.next = hasMore && last && this.pages < this.maxPages ? this.request(last) : null;
+    return data;
+  }
+
+  stop(): void {
+    this.next = null;
+  }
 }
 
-/** A list that fails leaves its objects to be read one by one. */
-async function listOrNothing<T>(what: string, list: () => Promise<Map<string, T>>): Promise<Map<string, T>> {
-  try {
-    return await list();
-  } catch (error) {
-    logger.warn({ event: 'stripe.list_failed', what, error: String(error) }, 'listing failed; reading object by object');
-    return new Map();
-  }
+function listFailed(what: string, error: unknown): void {
+  logger.warn({ event: 'stripe.list_failed', what, error: String(error) }, 'listing failed; reading object by object');
 }
 
 const INVOICE_EXPAND = ['payments', 'parent.subscription_details.subscription'];
 
-/** The invoices of a set whose creation times the events told us, as lists (see listCreated). */
-async function listInvoices(wanted: InvoiceRefresh[]): Promise<Map<string, Stripe.Invoice>> {
+/** The invoices of a set whose creation times the events told us, as a list (null: read each by id). */
+function listInvoices(wanted: InvoiceRefresh[]): CreatedWindow<Stripe.Invoice> | null {
   const created = wanted.flatMap((w) => (w.created === undefined ? [] : [w.created]));
-  if (wanted.length < LIST_FROM || created.length < wanted.length) return new Map();
+  if (wanted.length < LIST_FROM || created.length < wanted.length) return null;
   const window = { gte: Math.min(...created), lte: Math.max(...created) };
-  return listOrNothing('invoices', () =>
-    listCreated((params) => stripe.invoices.list(params), window, INVOICE_EXPAND.map((path) => `data.${path}`), new Set(wanted.map((w) => w.invoiceId)), (invoice) => invoice.id),
-  );
+  return new CreatedWindow((params) => stripe.invoices.list(params), window, INVOICE_EXPAND.map((path) => `data.${path}`), wanted.length);
 }
 
 function paymentIntentOf(invoice: Stripe.Invoice, payments: Stripe.InvoicePayment[] | undefined = invoice.payments?.data): string | null {
@@ -366,31 +375,52 @@ function paymentIntentOf(invoice: Stripe.Invoice, payments: Stripe.InvoicePaymen
   return idOf(chosen?.payment.payment_intent);
 }
 
+/** A paid invoice's succeeded charge (balance transaction expanded), by PaymentIntent, if a list has it. */
+type ChargeFinder = (paymentIntentId: string) => Promise<Stripe.Charge | undefined>;
+
 /**
- * The succeeded charges (balance transaction expanded) of a set's paid invoices, by
- * PaymentIntent, as lists: listed alongside the invoices, so the window comes from the events
- * (a charge that paid an invoice was created after the invoice and by the time it was paid).
+ * The succeeded charges of a set's paid invoices, listed alongside the invoices and pulled page
+ * by page as payments ask for them. The window comes from the events: a charge that paid an
+ * invoice was created after the invoice and by the time it was paid.
  */
-async function listCharges(wanted: InvoiceRefresh[]): Promise<Map<string, Stripe.Charge>> {
+function listCharges(wanted: InvoiceRefresh[]): ChargeFinder {
   const paid = wanted.filter((w) => w.created !== undefined && w.paidAt);
-  if (paid.length < LIST_FROM) return new Map();
+  if (paid.length < LIST_FROM) return async () => undefined;
   const window = { gte: Math.min(...paid.map((w) => w.created as number)), lte: Math.max(...paid.map((w) => w.paidAt as number)) };
-  return listOrNothing('charges', () =>
-    listCreated((params) => stripe.charges.list(params), window, ['data.balance_transaction'], paid.length, (charge) =>
-      charge.status === 'succeeded' ? idOf(charge.payment_intent) : null,
-    ),
-  );
+  const list = new CreatedWindow((params) => stripe.charges.list(params), window, ['data.balance_transaction'], paid.length);
+  const byIntent = new Map<string, Stripe.Charge>();
+  let done = false;
+  let pulling: Promise<void> | null = null;
+  const pull = async () => {
+    try {
+      const page = await list.page();
+      if (!page) done = true;
+      for (const charge of page ?? []) {
+        const intent = idOf(charge.payment_intent);
+        if (intent && charge.status === 'succeeded') byIntent.set(intent, charge);
+      }
+    } catch (error) {
+      listFailed('charges', error);
+      done = true;
+    } finally {
+      pulling = null;
+    }
+  };
+  return async (paymentIntentId) => {
+    while (!byIntent.has(paymentIntentId) && !done) await (pulling ??= pull());
+    return byIntent.get(paymentIntentId);
+  };
 }
 
 /**
  * invoice → its default InvoicePayment → PaymentIntent → latest charge → balance transaction. A
  * paid invoice's charge may already be in hand from a list of the set's charges.
  */
-async function paymentOf(invoice: Stripe.Invoice, listed: Map<string, Stripe.Charge>): Promise<Payment | null> {
+async function paymentOf(invoice: Stripe.Invoice, listed: ChargeFinder): Promise<Payment | null> {
   const payments = invoice.payments?.data ?? (await stripe.invoicePayments.list({ invoice: invoice.id as string, limit: 10 })).data;
   const paymentIntentId = paymentIntentOf(invoice, payments);
   if (!paymentIntentId) return null;
-  const charge = invoice.status === 'paid' ? listed.get(paymentIntentId) : undefined;
+  const charge = invoice.status === 'paid' ? await listed(paymentIntentId) : undefined;
   if (charge) return { intentStatus: 'succeeded', charge, balanceTransaction: expanded(charge.balance_transaction) };
   const paymentIntent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge.balance_transaction'] });
   const latest = expanded(paymentIntent.latest_charge);
@@ -553,39 +583,71 @@ export type InvoiceRefresh = {
 /**
  * Reads invoices (each with its subscription expanded) and their payments from Stripe under
  * their pledges' locks, and applies them: the subscriptions first (an invoice.paid may be the
- * first we hear of a pledge's subscription), then the invoices. One result per refresh.
+ * first we hear of a pledge's subscription), then the invoices. A listed set is applied page by
+ * page while the next page is read. One result per refresh.
  */
 export async function refreshInvoices(db: Database, wanted: InvoiceRefresh[]): Promise<SetResult[]> {
   return db.transaction().execute(async (trx) => {
     const results: SetResult[] = new Array(wanted.length);
     const locked = await lockPledgeRows(trx, wanted.map((w) => w.ref.pledgeId));
+    const invoices = listInvoices(wanted);
+    const charges = listCharges(wanted);
+
     type Read = { i: number; pledge: LockedPledge; invoice: Stripe.Invoice; sub: Stripe.Subscription; payment?: Payment | null };
-    const reads: Read[] = [];
-    const [listed, charges] = await Promise.all([listInvoices(wanted), listCharges(wanted)]);
-    await eachRead(
-      [...wanted.keys()],
-      async (i) => {
-        const { invoiceId, ref } = wanted[i] as InvoiceRefresh;
-        const pledge = namedPledge(locked, ref);
-        if (!pledge) return void (results[i] = 'not_ours');
-        const invoice = listed.get(invoiceId) ?? (await stripe.invoices.retrieve(invoiceId, { expand: INVOICE_EXPAND }));
+    const apply = async (chunk: { i: number; invoice: Stripe.Invoice }[]) => {
+      const reads: Read[] = [];
+      for (const { i, invoice } of chunk) {
         const sub = invoice.parent?.subscription_details?.subscription;
-        if (invoicePledgeRef(invoice)?.pledgeId !== pledge.id || !sub || typeof sub === 'string') return void (results[i] = 'not_ours');
-        reads.push({ i, pledge, invoice, sub });
-      },
+        const pledge = namedPledge(locked, (wanted[i] as InvoiceRefresh).ref); // checked before the read: cannot throw here
+        if (!pledge || invoicePledgeRef(invoice)?.pledgeId !== pledge.id || !sub || typeof sub === 'string') results[i] = 'not_ours';
+        else reads.push({ i, pledge, invoice, sub });
+      }
+      const subscriptions = await applySubscriptions(trx, reads.map(({ pledge, sub }) => ({ pledge, sub })));
+      const current = reads.filter((read, k) => subscriptions[k] === 'applied' || void (results[read.i] = 'not_ours'));
+      await eachRead(
+        current,
+        async (read) => void (read.payment = read.invoice.status === 'draft' ? null : await paymentOf(read.invoice, charges)),
+        (read, error) => (results[read.i] = error),
+      );
+      const paid = current.filter((read) => read.payment !== undefined);
+      await applyInvoices(trx, paid.map(({ pledge, invoice, sub, payment }) => ({ pledge, invoice, payment: payment ?? null, pledgeStatus: pledgeStatusFor(sub.status) })));
+      for (const read of paid) results[read.i] = 'applied';
+    };
+
+    // Pledges we don't have, or someone else's, need no read.
+    const pending = new Set<number>();
+    wanted.forEach(({ ref }, i) => {
+      try {
+        if (namedPledge(locked, ref)) pending.add(i);
+        else results[i] = 'not_ours';
+      } catch (error) {
+        results[i] = asError(error);
+      }
+    });
+    const waiting = new Map<string, number[]>();
+    for (const i of pending) waiting.set((wanted[i] as InvoiceRefresh).invoiceId, [...(waiting.get((wanted[i] as InvoiceRefresh).invoiceId) ?? []), i]);
+    while (invoices && pending.size > 0) {
+      let page: Stripe.Invoice[] | null;
+      try {
+        page = await invoices.page();
+      } catch (error) {
+        listFailed('invoices', error);
+        break;
+      }
+      if (!page) break;
+      const chunk = page.flatMap((invoice) => (waiting.get(invoice.id as string) ?? []).filter((i) => pending.delete(i)).map((i) => ({ i, invoice })));
+      if (pending.size === 0) invoices.stop();
+      if (chunk.length > 0) await apply(chunk);
+    }
+
+    // Whatever no page held is read by id.
+    const rest: { i: number; invoice: Stripe.Invoice }[] = [];
+    await eachRead(
+      [...pending],
+      async (i) => void rest.push({ i, invoice: await stripe.invoices.retrieve((wanted[i] as InvoiceRefresh).invoiceId, { expand: INVOICE_EXPAND }) }),
       (i, error) => (results[i] = error),
     );
-    reads.sort((a, b) => a.i - b.i);
-    const subscriptions = await applySubscriptions(trx, reads.map(({ pledge, sub }) => ({ pledge, sub })));
-    const current = reads.filter((read, k) => subscriptions[k] === 'applied' || void (results[read.i] = 'not_ours'));
-    await eachRead(
-      current,
-      async (read) => void (read.payment = read.invoice.status === 'draft' ? null : await paymentOf(read.invoice, charges)),
-      (read, error) => (results[read.i] = error),
-    );
-    const paid = current.filter((read) => read.payment !== undefined);
-    await applyInvoices(trx, paid.map(({ pledge, invoice, sub, payment }) => ({ pledge, invoice, payment: payment ?? null, pledgeStatus: pledgeStatusFor(sub.status) })));
-    for (const read of paid) results[read.i] = 'applied';
+    await apply(rest.sort((a, b) => a.i - b.i));
     return results;
   });
 }
