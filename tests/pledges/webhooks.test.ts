@@ -373,3 +373,42 @@ test("a wave of renewals waiting together is read as lists: a page of invoices a
   }
   await story.expectInvariants();
 });
+
+test('a subscription event stored before our last read of that subscription needs no read of its own; a replay reads it again', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const pat = await story.patron();
+  const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
+  const { current_period_end } = await story.pledgeRow(pledgeId);
+  const { stripe: appStripe } = await import('#app/modules/payments/stripe.server.ts');
+  const reads: string[] = [];
+  const record = (response: Stripe.ResponseEvent) => reads.push(`${response.method} ${response.path.replace(/\/[a-z]+_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*/g, '/:id').split('?')[0]}`);
+
+  await story.worker.stop();
+  try {
+    await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(current_period_end) + 2 * HOUR });
+    while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    await story.sandbox.flushWebhooks();
+    const waiting = await story.db.selectFrom('stripe_events').select(['id', 'type']).where('processed_at', 'is', null).where('payload', 'like', `%${pat.customerId}%`).execute();
+    const paid = waiting.find((row) => row.type === 'invoice.paid')!;
+    const updated = waiting.find((row) => row.type === 'customer.subscription.updated')!;
+    expect(paid && updated).toBeTruthy();
+
+    appStripe.on('response', record);
+    // The invoice first, as the drain orders them: its refresh reads the subscription too.
+    expect(await processStripeEvent(story.db, paid.id, { mode: 'job', attempt: 1, maxAttempts: 8 })).toBe('applied');
+    expect(reads.sort()).toEqual(['GET /v1/invoices/:id', 'GET /v1/payment_intents/:id']);
+    reads.length = 0;
+    expect(await processStripeEvent(story.db, updated.id, { mode: 'job', attempt: 1, maxAttempts: 8 })).toBe('applied');
+    expect(reads).toEqual([]);
+    expect(await processStripeEvent(story.db, updated.id, { mode: 'replay' })).toBe('applied');
+    expect(reads).toEqual(['GET /v1/subscriptions/:id']);
+    appStripe.off('response', record);
+  } finally {
+    appStripe.off('response', record);
+    await story.restartWorker();
+  }
+  await story.settle();
+  expect((await story.pledgeRow(pledgeId)).current_period_end!.getTime()).toBeGreaterThan(current_period_end!.getTime());
+  await story.expectInvariants();
+});

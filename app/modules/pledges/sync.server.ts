@@ -603,7 +603,11 @@ export async function refreshInvoices(db: Database, wanted: InvoiceRefresh[]): P
         else reads.push({ i, pledge, invoice, sub });
       }
       const subscriptions = await applySubscriptions(trx, reads.map(({ pledge, sub }) => ({ pledge, sub })));
-      const current = reads.filter((read, k) => subscriptions[k] === 'applied' || void (results[read.i] = 'not_ours'));
+      const current: Read[] = [];
+      reads.forEach((read, k) => {
+        if (subscriptions[k] === 'applied') current.push(read);
+        else results[read.i] = 'not_ours';
+      });
       await eachRead(
         current,
         async (read) => void (read.payment = read.invoice.status === 'draft' ? null : await paymentOf(read.invoice, charges)),
