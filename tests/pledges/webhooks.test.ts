@@ -412,3 +412,69 @@ test('a subscription event stored before our last read of that subscription need
   expect((await story.pledgeRow(pledgeId)).current_period_end!.getTime()).toBeGreaterThan(current_period_end!.getTime());
   await story.expectInvariants();
 });
+
+test('a set of refreshes that fails as a whole is run refresh by refresh: one bad invoice costs only its own event a retry', async () => {
+  const maker = await story.maker();
+  const { project, tiers } = await story.project(maker, [{ name: 'Supporter', monthlyAmount: 500 }]);
+  const [a, b] = [await story.patron(), await story.patron()];
+  const pledgeA = await story.pledge(a, project.url, { tierId: tiers[0]!.id });
+  const pledgeB = await story.pledge(b, project.url, { tierId: tiers[0]!.id });
+  const endA = (await story.pledgeRow(pledgeA)).current_period_end!;
+  const endB = (await story.pledgeRow(pledgeB)).current_period_end!;
+  // A paid row for A's next period that Stripe knows nothing of: A's real renewal will collide with it.
+  await story.db
+    .insertInto('pledge_invoices')
+    .values({ pledge_id: pledgeA, stripe_invoice_id: `in_conflict_${pledgeA.slice(0, 8)}`, status: 'paid', billing_reason: 'subscription_cycle', currency: 'eur', amount_due: 500, amount_paid: 500, period_start: endA })
+    .execute();
+  const warn = vi.spyOn(logger, 'warn');
+
+  await story.worker.stop();
+  try {
+    for (const [pat, end] of [[a, endA], [b, endB]] as const) {
+      await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(end) + 2 * HOUR });
+      while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await story.sandbox.flushWebhooks();
+  } finally {
+    await story.restartWorker();
+  }
+  // Not story.settle(): it treats A's failed events as a broken test.
+  const failedOfA = () =>
+    story.db
+      .selectFrom('stripe_events')
+      .select(['id', 'type', 'attempts', 'last_error'])
+      .where('payload', 'like', `%${a.customerId}%`)
+      .where('processed_at', 'is', null)
+      .where('attempts', '>', 0)
+      .orderBy('type')
+      .execute();
+  await expect.poll(async () => (await failedOfA()).map((row) => row.type), { timeout: 15_000 }).toEqual(['charge.succeeded', 'customer.subscription.updated', 'invoice.paid']);
+  await expect.poll(async () => (await story.invoiceRows(pledgeB)).length, { timeout: 15_000 }).toBe(2);
+  expect(warn).toHaveBeenCalledWith(expect.objectContaining({ event: 'stripe.events.set_failed', set: 'invoice' }), expect.any(String));
+  warn.mockRestore();
+
+  // B renewed; A's invoice.paid waits for a retry with the reason, and nothing of it was posted.
+  expect((await story.invoiceRows(pledgeB)).map((row) => [row.billing_reason, row.status])).toEqual([
+    ['subscription_create', 'paid'],
+    ['subscription_cycle', 'paid'],
+  ]);
+  const failed = await failedOfA();
+  for (const event of failed) {
+    expect(event.attempts).toBe(1);
+    expect(event.last_error).toContain('pledge_invoices_one_paid_per_period');
+  }
+  // Only the sign-up's payment and fee are in A's ledger (the stray row itself breaks the invariants until removed).
+  const ledgerOfA = async () => (await story.db.selectFrom('ledger_transactions').select('kind').where('pledge_id', '=', pledgeA).execute()).map((row) => row.kind).sort();
+  expect(await ledgerOfA()).toEqual(['invoice_payment', 'stripe_fee']);
+
+  // Once the stray row is gone, the retries apply A's renewal.
+  await story.db.deleteFrom('pledge_invoices').where('stripe_invoice_id', '=', `in_conflict_${pledgeA.slice(0, 8)}`).execute();
+  for (const event of failed) expect(await processStripeEvent(story.db, event.id, { mode: 'job', attempt: 2, maxAttempts: 8 })).toBe('applied');
+  expect(await ledgerOfA()).toEqual(['invoice_payment', 'invoice_payment', 'stripe_fee', 'stripe_fee']);
+  expect((await story.invoiceRows(pledgeA)).map((row) => [row.billing_reason, row.status])).toEqual([
+    ['subscription_create', 'paid'],
+    ['subscription_cycle', 'paid'],
+  ]);
+  await story.settle();
+  await story.expectInvariants();
+});
