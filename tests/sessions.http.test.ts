@@ -124,7 +124,7 @@ test('a wrong password and an unknown email get the same status and the same mes
 
 test('an unknown email takes about as long to refuse as a wrong password (both verify an argon2 hash)', async () => {
   await db.deleteFrom('login_throttles').execute();
-  const users = await Promise.all(Array.from({ length: 4 }, () => createTestUser()));
+  const users = await Promise.all(Array.from({ length: 7 }, () => createTestUser()));
   const browser = new Browserish(app.url);
   const time = async (email: string) => {
     const started = performance.now();
@@ -141,9 +141,11 @@ test('an unknown email takes about as long to refuse as a wrong password (both v
     unknown.push(await time(`nobody-${index}@example.test`));
   }
   const median = (values: number[]) => values.toSorted((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  // Without the dummy verify an unknown email is refused in a few ms against ~50–100 ms: a ratio
+  // near 0.05. The bounds leave room for a machine busy with other test files (seen: 0.53).
   const ratio = median(unknown) / median(known);
-  expect(ratio, `unknown ${median(unknown).toFixed(1)} ms vs known ${median(known).toFixed(1)} ms`).toBeGreaterThan(0.6);
-  expect(ratio).toBeLessThan(1.7);
+  expect(ratio, `unknown ${median(unknown).toFixed(1)} ms vs known ${median(known).toFixed(1)} ms`).toBeGreaterThan(0.35);
+  expect(ratio).toBeLessThan(2.5);
   await db.deleteFrom('login_throttles').execute();
 });
 
