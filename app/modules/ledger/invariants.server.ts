@@ -141,12 +141,20 @@ const invariants: { name: string; description: string; query: () => RawBuilder<u
     description:
       '3/7. Every paid pledge invoice (amount_paid > 0) has exactly one invoice_payment ledger transaction debiting stripe_balance by amount_paid in its currency, and every invoice_payment transaction belongs to a paid pledge invoice.',
     query: () => sql`
-      with payments as (
-        select t.id as transaction_id, t.stripe_object_id,
-          (select coalesce(sum(e.amount), 0) from ledger_entries e join ledger_accounts a on a.id = e.account_id
-           where e.transaction_id = t.id and left(a.code, 15) = 'stripe_balance:') as gross,
-          (select min(e.currency) from ledger_entries e where e.transaction_id = t.id) as currency
-        from ledger_transactions t
+      with totals as (
+        -- One pass over the entries (joins and a group by), not two subqueries per transaction:
+        -- those became a scan of the whole ledger per transaction whenever the planner's
+        -- statistics lagged behind the table (5 s over a few thousand rows, seen).
+        select e.transaction_id,
+          coalesce(sum(e.amount) filter (where left(a.code, 15) = 'stripe_balance:'), 0) as gross,
+          min(e.currency) as currency
+        from ledger_entries e
+          join ledger_accounts a on a.id = e.account_id
+          join ledger_transactions t on t.id = e.transaction_id and t.kind = 'invoice_payment'
+        group by e.transaction_id
+      ), payments as (
+        select t.id as transaction_id, t.stripe_object_id, coalesce(totals.gross, 0) as gross, totals.currency
+        from ledger_transactions t left join totals on totals.transaction_id = t.id
         where t.kind = 'invoice_payment'
       ), paid as (
         select stripe_invoice_id, currency, amount_paid from pledge_invoices where status = 'paid' and amount_paid > 0
