@@ -22,6 +22,20 @@ afterAll(async () => {
 const HOUR = 3600;
 const seconds = (date: Date | null) => Math.floor((date as Date).getTime() / 1000);
 
+/** Moves the patron's test clock two hours past `periodEnd`, without settling: with the worker stopped, the renewal's webhooks wait as a backlog. */
+async function renewWithoutSettling(pat: Patron, periodEnd: Date | null): Promise<void> {
+  await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(periodEnd) + 2 * HOUR });
+  while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** The app's own Stripe requests ("GET /v1/invoices/:id") between record.start() and record.stop(). */
+async function stripeRequests() {
+  const { stripe: appStripe } = await import('#app/modules/payments/stripe.server.ts');
+  const reads: string[] = [];
+  const listener = (response: Stripe.ResponseEvent) => reads.push(`${response.method} ${response.path.replace(/\/[a-z]+_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*/g, '/:id').split('?')[0]}`);
+  return { reads, record: { start: () => appStripe.on('response', listener), stop: () => appStripe.off('response', listener) } };
+}
+
 /** What a pledge looks like to the patron, the maker and the ledger: compared across delivery orders. */
 async function pledgeState(pledgeId: string) {
   const pledge = await story.pledgeRow(pledgeId);
@@ -306,24 +320,21 @@ test("a renewal's events waiting together cost Stripe one read of the invoice (w
   const pat = await story.patron();
   const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
   const { current_period_end } = await story.pledgeRow(pledgeId);
-  const { stripe: appStripe } = await import('#app/modules/payments/stripe.server.ts');
-  const reads: string[] = [];
-  const record = (response: Stripe.ResponseEvent) => reads.push(`${response.method} ${response.path.replace(/\/[a-z]+_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*/g, '/:id').split('?')[0]}`);
+  const { reads, record } = await stripeRequests();
 
   await story.worker.stop();
   try {
     // The renewal's webhooks are stored while no worker runs: a backlog, as after an outage.
-    await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(current_period_end) + 2 * HOUR });
-    while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    await renewWithoutSettling(pat, current_period_end);
     await story.sandbox.flushWebhooks();
     const waiting = await story.db.selectFrom('stripe_events').select('type').where('processed_at', 'is', null).execute();
     expect(waiting.map((row) => row.type)).toEqual(expect.arrayContaining(['customer.subscription.updated', 'invoice.paid', 'charge.succeeded']));
-    appStripe.on('response', record);
+    record.start();
   } finally {
     await story.restartWorker();
   }
   await story.settle();
-  appStripe.off('response', record);
+  record.stop();
 
   expect(reads.sort()).toEqual(['GET /v1/invoices/:id', 'GET /v1/payment_intents/:id']);
   const state = await pledgeState(pledgeId);
@@ -344,23 +355,20 @@ test("a wave of renewals waiting together is read as lists: a page of invoices a
     const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
     patrons.push({ pat, pledgeId, periodEnd: (await story.pledgeRow(pledgeId)).current_period_end! });
   }
-  const { stripe: appStripe } = await import('#app/modules/payments/stripe.server.ts');
-  const reads: string[] = [];
-  const record = (response: Stripe.ResponseEvent) => reads.push(`${response.method} ${response.path.replace(/\/[a-z]+_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*/g, '/:id').split('?')[0]}`);
+  const { reads, record } = await stripeRequests();
 
   await story.worker.stop();
   try {
     for (const { pat, periodEnd } of patrons) {
-      await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(periodEnd) + 2 * HOUR });
-      while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+      await renewWithoutSettling(pat, periodEnd);
     }
     await story.sandbox.flushWebhooks();
-    appStripe.on('response', record);
+    record.start();
   } finally {
     await story.restartWorker();
   }
   await story.settle();
-  appStripe.off('response', record);
+  record.stop();
 
   expect(reads.sort()).toEqual(['GET /v1/charges', 'GET /v1/invoices']);
   for (const { pledgeId, periodEnd } of patrons) {
@@ -380,21 +388,18 @@ test('a subscription event stored before our last read of that subscription need
   const pat = await story.patron();
   const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
   const { current_period_end } = await story.pledgeRow(pledgeId);
-  const { stripe: appStripe } = await import('#app/modules/payments/stripe.server.ts');
-  const reads: string[] = [];
-  const record = (response: Stripe.ResponseEvent) => reads.push(`${response.method} ${response.path.replace(/\/[a-z]+_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*/g, '/:id').split('?')[0]}`);
+  const { reads, record } = await stripeRequests();
 
   await story.worker.stop();
   try {
-    await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(current_period_end) + 2 * HOUR });
-    while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+    await renewWithoutSettling(pat, current_period_end);
     await story.sandbox.flushWebhooks();
     const waiting = await story.db.selectFrom('stripe_events').select(['id', 'type']).where('processed_at', 'is', null).where('payload', 'like', `%${pat.customerId}%`).execute();
     const paid = waiting.find((row) => row.type === 'invoice.paid')!;
     const updated = waiting.find((row) => row.type === 'customer.subscription.updated')!;
     expect(paid && updated).toBeTruthy();
 
-    appStripe.on('response', record);
+    record.start();
     // The invoice first, as the drain orders them: its refresh reads the subscription too.
     expect(await processStripeEvent(story.db, paid.id, { mode: 'job', attempt: 1, maxAttempts: 8 })).toBe('applied');
     expect(reads.sort()).toEqual(['GET /v1/invoices/:id', 'GET /v1/payment_intents/:id']);
@@ -403,9 +408,9 @@ test('a subscription event stored before our last read of that subscription need
     expect(reads).toEqual([]);
     expect(await processStripeEvent(story.db, updated.id, { mode: 'replay' })).toBe('applied');
     expect(reads).toEqual(['GET /v1/subscriptions/:id']);
-    appStripe.off('response', record);
+    record.stop();
   } finally {
-    appStripe.off('response', record);
+    record.stop();
     await story.restartWorker();
   }
   await story.settle();
@@ -431,8 +436,7 @@ test('a set of refreshes that fails as a whole is run refresh by refresh: one ba
   await story.worker.stop();
   try {
     for (const [pat, end] of [[a, endA], [b, endB]] as const) {
-      await story.stripe.testHelpers.testClocks.advance(pat.clockId!, { frozen_time: seconds(end) + 2 * HOUR });
-      while ((await story.stripe.testHelpers.testClocks.retrieve(pat.clockId!)).status !== 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
+      await renewWithoutSettling(pat, end);
     }
     await story.sandbox.flushWebhooks();
   } finally {
