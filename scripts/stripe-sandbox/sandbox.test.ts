@@ -1,4 +1,6 @@
 // Focused tests of sandbox behaviour the conformance suite does not cover.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import Stripe from 'stripe';
 import { startStripeSandbox, type StripeSandbox } from './index.ts';
@@ -135,4 +137,57 @@ test('an unknown route is a Stripe 404 and the control endpoint accepts JSON', a
   const sw = await fetch(`${sandbox.url}/v1/_sandbox/switches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhookDelayMs: 5 }) });
   expect(((await sw.json()) as { webhookDelayMs: number }).webhookDelayMs).toBe(5);
   sandbox.configure({ webhookDelayMs: 0 });
+});
+
+test('a renewal wave on one clock: every subscription renews once, webhooks arrive in creation order, a failed delivery is retried', async () => {
+  const received: Stripe.Event[] = [];
+  let failedOnce: string | null = null;
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += String(chunk)));
+    req.on('end', () => {
+      const event = JSON.parse(body) as Stripe.Event;
+      // The first invoice.paid of the wave is refused once: Stripe retries it after a delay.
+      if (event.type === 'invoice.paid' && failedOnce === null && (event.data.object as Stripe.Invoice).billing_reason === 'subscription_cycle') {
+        failedOnce = event.id;
+        res.writeHead(500).end();
+        return;
+      }
+      received.push(event);
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const endpoint = await stripe.webhookEndpoints.create({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, enabled_events: ['*'] });
+  try {
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const product = await stripe.products.create({ name: 'Wave tier' });
+    const price = await stripe.prices.create({ product: product.id, currency: 'eur', unit_amount: 300, recurring: { interval: 'month' } });
+    const subs: Stripe.Subscription[] = [];
+    for (let i = 0; i < 60; i++) {
+      const customer = await stripe.customers.create({ test_clock: clock.id, email: `wave${i}@example.com`, payment_method: 'pm_card_visa', invoice_settings: { default_payment_method: 'pm_card_visa' } });
+      subs.push(await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] }));
+    }
+    const end = subs[0]!.items.data[0]!.current_period_end;
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: end + 2 * 3600 });
+    await ready(clock.id);
+    await sandbox.flushWebhooks();
+    await new Promise((r) => setTimeout(r, 100)); // the refused delivery's retry (20 ms)
+    await sandbox.flushWebhooks();
+
+    for (const sub of subs) {
+      const cycle = (await stripe.invoices.list({ subscription: sub.id })).data.filter((i) => i.billing_reason === 'subscription_cycle');
+      expect(cycle.map((i) => [i.status, i.amount_paid])).toEqual([['paid', 300]]);
+    }
+    const paid = received.filter((e) => e.type === 'invoice.paid' && (e.data.object as Stripe.Invoice).billing_reason === 'subscription_cycle');
+    expect(paid).toHaveLength(60);
+    expect(paid.map((e) => e.id)).toContain(failedOnce);
+    // Apart from the retried one, deliveries follow creation order (events list newest first).
+    const created = (await stripe.events.list({ limit: 100, type: 'invoice.paid' })).data.map((e) => e.id).reverse();
+    const firstTries = paid.map((e) => e.id).filter((id) => id !== failedOnce);
+    expect(firstTries).toEqual(created.filter((id) => firstTries.includes(id)));
+  } finally {
+    await stripe.webhookEndpoints.update(endpoint.id, { disabled: true });
+    receiver.close();
+  }
 });

@@ -10,6 +10,7 @@ import { newId, webhookSecret } from './ids.ts';
 import { listResponse, mustGet, present, registerPresenter, render, type Route } from './api.ts';
 import { LIST_PARAMS, S, mergeMetadata, newMetadata, validate } from './params.ts';
 import type { Delivery } from './types.ts';
+import { Heap } from './heap.ts';
 
 export function signPayload(payload: string, secret: string, timestamp: number): string {
   const sig = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
@@ -34,7 +35,21 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
   private closed = false;
+  private flushing = 0;
+  private finishedSincePrune = 0;
   private readonly controllers = new Set<AbortController>();
+
+  /**
+   * The pending deliveries not in flight, indexed so that each step costs a heap operation, not a
+   * scan of every delivery (a renewal wave queues 100k): those not due yet by time, and the due
+   * ones per endpoint in the order they were created. Built from `state.deliveries`, and rebuilt
+   * when that array is replaced (a reset, a state loaded from disk).
+   */
+  private indexed: Delivery[] | null = null;
+  private readonly seqs = new WeakMap<Delivery, number>();
+  private nextSeq = 0;
+  private waiting = this.newWaiting();
+  private ready = new Map<string, Heap<Delivery>>();
 
   constructor(engine: Engine) {
     this.engine = engine;
@@ -44,25 +59,74 @@ export class WebhookDispatcher {
     return this.engine.state.deliveries;
   }
 
+  private seq(d: Delivery): number {
+    let seq = this.seqs.get(d);
+    if (seq === undefined) {
+      seq = this.nextSeq++;
+      this.seqs.set(d, seq);
+    }
+    return seq;
+  }
+
+  private newWaiting(): Heap<Delivery> {
+    return new Heap<Delivery>((a, b) => a.nextAtMs < b.nextAtMs || (a.nextAtMs === b.nextAtMs && this.seq(a) < this.seq(b)));
+  }
+
+  private index(): void {
+    if (this.indexed === this.deliveries) return;
+    this.waiting = this.newWaiting();
+    this.ready = new Map();
+    for (const d of this.deliveries) {
+      this.seq(d);
+      if (d.status === 'pending' && !this.inFlight.has(d.id)) this.waiting.push(d);
+    }
+    this.indexed = this.deliveries;
+  }
+
+  /** Queues a pending delivery that is not in flight (new, or back from a failed attempt). */
+  private queue(d: Delivery): void {
+    if (this.indexed === this.deliveries) this.waiting.push(d);
+    // Otherwise the state was replaced meanwhile: the next index() finds it if it is still there.
+  }
+
+  /** Moves the deliveries due by `nowMs` to their endpoint's queue. */
+  private promote(nowMs: number): void {
+    this.index();
+    for (let next = this.waiting.peek(); next && next.nextAtMs <= nowMs; next = this.waiting.peek()) {
+      const d = this.waiting.pop() as Delivery;
+      let queue = this.ready.get(d.endpointId);
+      if (!queue) {
+        queue = new Heap<Delivery>((a, b) => this.seq(a) < this.seq(b));
+        this.ready.set(d.endpointId, queue);
+      }
+      queue.push(d);
+    }
+  }
+
   enqueue(eventId: string): void {
     const event = this.engine.store.get('event', eventId);
     if (!event) return;
+    this.index();
     let count = 0;
     const nowMs = Date.now();
     for (const endpoint of this.engine.store.list('webhook_endpoint', null).reverse()) {
       if (!endpointMatches(this.engine, endpoint, event)) continue;
       count++;
-      this.deliveries.push({
+      const delivery: Delivery = {
         id: newId('whdel'),
         eventId,
         endpointId: endpoint.id,
         attempts: 0,
-        nextAtMs: nowMs + this.engine.switches.webhookDelayMs,
+        // While a flush waits, first deliveries are not held back by the delay switch.
+        nextAtMs: this.flushing > 0 ? nowMs : nowMs + this.engine.switches.webhookDelayMs,
         status: 'pending',
         lastStatus: null,
         lastError: null,
         createdMs: nowMs,
-      });
+      };
+      this.deliveries.push(delivery);
+      this.seq(delivery); // creation order, before any comparison
+      this.queue(delivery);
     }
     event.pending_webhooks = count;
     if (count > 0) this.kick();
@@ -77,40 +141,29 @@ export class WebhookDispatcher {
     });
   }
 
-  private due(nowMs: number): Delivery[] {
-    return this.deliveries.filter((d) => d.status === 'pending' && d.nextAtMs <= nowMs && !this.inFlight.has(d.id));
-  }
-
+  /** Starts the first due delivery (or a random one, with the shuffle switch) of every endpoint not busy. */
   private pump(): void {
     if (this.closed) return;
-    const nowMs = Date.now();
-    const due = this.due(nowMs);
-    const byEndpoint = new Map<string, Delivery[]>();
-    for (const d of due) {
-      const list = byEndpoint.get(d.endpointId) ?? [];
-      list.push(d);
-      byEndpoint.set(d.endpointId, list);
-    }
-    for (const [endpointId, list] of byEndpoint) {
+    this.promote(Date.now());
+    for (const [endpointId, queue] of this.ready) {
       if ((this.busyEndpoints.get(endpointId) ?? 0) > 0) continue;
-      const pick = this.engine.switches.webhookShuffle
-        ? list[Math.floor(Math.random() * list.length)]
-        : list[0];
+      const pick = this.engine.switches.webhookShuffle ? queue.removeAt(Math.floor(Math.random() * queue.size)) : queue.pop();
+      if (queue.size === 0) this.ready.delete(endpointId);
       if (pick) this.start(pick);
     }
     this.armTimer();
   }
 
+  /** Wakes the pump when the next delivery not yet due becomes due (a due one waits for its endpoint). */
   private armTimer(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     if (this.closed) return;
-    let next = Infinity;
-    for (const d of this.deliveries) if (d.status === 'pending' && !this.inFlight.has(d.id)) next = Math.min(next, d.nextAtMs);
-    if (next === Infinity) return;
-    this.timer = setTimeout(() => this.pump(), Math.max(0, next - Date.now()));
+    const next = this.waiting.peek();
+    if (!next) return;
+    this.timer = setTimeout(() => this.pump(), Math.max(0, next.nextAtMs - Date.now()));
     this.timer.unref();
   }
 
@@ -119,6 +172,8 @@ export class WebhookDispatcher {
     const p = this.attempt(d).finally(() => {
       this.inFlight.delete(d.id);
       this.busyEndpoints.set(d.endpointId, (this.busyEndpoints.get(d.endpointId) ?? 1) - 1);
+      if (d.status === 'pending') this.queue(d);
+      else this.prune();
       this.engine.changed();
       this.pump();
     });
@@ -200,30 +255,48 @@ export class WebhookDispatcher {
         d.nextAtMs = Date.now() + delay;
       }
     }
-    this.prune();
   }
 
+  /** Keeps the last DONE_KEEP finished deliveries (checked every DONE_KEEP finishes). */
   private prune(): void {
+    this.finishedSincePrune += 1;
+    if (this.finishedSincePrune < DONE_KEEP) return;
+    this.finishedSincePrune = 0;
     const done = this.deliveries.filter((d) => d.status !== 'pending');
     if (done.length <= DONE_KEEP * 2) return;
     const drop = new Set(done.slice(0, done.length - DONE_KEEP).map((d) => d.id));
+    const indexed = this.indexed === this.deliveries;
     this.engine.state.deliveries = this.deliveries.filter((d) => !drop.has(d.id));
+    // The pending deliveries are the same objects: the index stays valid.
+    if (indexed) this.indexed = this.deliveries;
   }
 
   /** Resolves when every pending first delivery and every retry due now has been attempted. */
   async flush(): Promise<void> {
-    for (let guard = 0; guard < 100_000; guard++) {
+    this.flushing += 1;
+    try {
+      // First deliveries held back by the delay switch are due now.
+      this.index();
       const nowMs = Date.now();
-      for (const d of this.deliveries) {
-        if (d.status === 'pending' && d.attempts === 0 && d.nextAtMs > nowMs) d.nextAtMs = nowMs;
+      const waiting = [...this.waiting.values()];
+      this.waiting = this.newWaiting();
+      for (const d of waiting) {
+        if (d.attempts === 0 && d.nextAtMs > nowMs) d.nextAtMs = nowMs;
+        this.waiting.push(d);
       }
-      this.pump();
-      if (this.inFlight.size === 0) {
-        if (this.due(Date.now()).length === 0) return;
-        await new Promise((r) => setImmediate(r));
-        continue;
+      for (;;) {
+        if (this.closed) return;
+        this.pump();
+        if (this.inFlight.size === 0) {
+          this.promote(Date.now());
+          if (this.ready.size === 0) return;
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        await Promise.race(this.inFlight.values());
       }
-      await Promise.race(this.inFlight.values());
+    } finally {
+      this.flushing -= 1;
     }
   }
 
