@@ -290,14 +290,9 @@ export function expireSession(engine: Engine, session: CheckoutSessionObj): void
   emit(engine, 'checkout.session.expired', session);
 }
 
-registerTasks((engine, clock) => {
-  const tasks = [];
-  for (const session of engine.store.all('checkout.session')) {
-    if (session.status !== 'open' || engine.store.clockOf(session.id) !== clock) continue;
-    tasks.push({ at: session.expires_at, label: `expire:${session.id}`, run: () => expireSession(engine, session) });
-  }
-  return tasks;
-});
+registerTasks('checkout.session', (engine, session) =>
+  session.status === 'open' ? [{ at: session.expires_at, label: `expire:${session.id}`, run: () => expireSession(engine, session) }] : [],
+);
 
 // ---------------------------------------------------------------------------------------------
 // Completion from the hosted page

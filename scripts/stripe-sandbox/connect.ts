@@ -423,15 +423,10 @@ function settlePayout(engine: Engine, payout: Stripe.Payout): void {
   emit(engine, 'payout.paid', payout, { previous });
 }
 
-registerTasks((engine, clock) => {
-  if (clock) return [];
-  const tasks = [];
-  for (const payout of engine.store.all('payout')) {
-    if (payout.status !== 'pending' && payout.status !== 'in_transit') continue;
-    tasks.push({ at: payout.arrival_date, label: `payout:${payout.id}`, run: () => settlePayout(engine, payout) });
-  }
-  return tasks;
-});
+// Payouts are on no test clock: they settle in real time.
+registerTasks('payout', (engine, payout) =>
+  payout.status === 'pending' || payout.status === 'in_transit' ? [{ at: payout.arrival_date, label: `payout:${payout.id}`, run: () => settlePayout(engine, payout) }] : [],
+);
 
 function createPayout(req: ApiRequest): Stripe.Payout {
   const p = validate<{ amount: number; currency: string; metadata?: Record<string, string>; description?: string; method?: string; statement_descriptor?: string; expand?: string[] }>(req.body, {

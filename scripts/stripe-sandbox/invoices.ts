@@ -190,11 +190,11 @@ export function createInvoice(engine: Engine, input: NewInvoice): InvoiceObj {
 }
 
 function invoicePaymentOf(engine: Engine, invoiceId: string): Stripe.InvoicePayment | undefined {
-  return engine.store.all('invoice_payment').find((p) => p.invoice === invoiceId && p.is_default);
+  return engine.store.allBy('invoice_payment', 'invoice', invoiceId).find((p) => p.is_default);
 }
 
 export function invoiceOfIntent(engine: Engine, piId: string): InvoiceObj | undefined {
-  const payment = engine.store.all('invoice_payment').find((p) => p.payment.payment_intent === piId);
+  const payment = engine.store.allBy('invoice_payment', 'payment.payment_intent', piId)[0];
   return payment ? engine.store.get('invoice', payment.invoice as string) : undefined;
 }
 
@@ -288,7 +288,7 @@ export function markPaid(engine: Engine, invoice: InvoiceObj, pi: PaymentIntentO
   invoice.auto_advance = false;
   invoice.status_transitions.paid_at = now;
   delete engine.store.internal.invoiceRetries[invoice.id];
-  const stillOpen = engine.store.all('invoice').some((i) => i.customer === invoice.customer && i.id !== invoice.id && i.status === 'open' && i.attempted);
+  const stillOpen = engine.store.allBy('invoice', 'customer', invoice.customer as string).some((i) => i.id !== invoice.id && i.status === 'open' && i.attempted);
   if (!stillOpen) setDelinquent(engine, invoice.customer as string, false);
   emit(engine, 'invoice.paid', invoice);
   emit(engine, 'invoice.payment_succeeded', invoice);
@@ -417,28 +417,23 @@ export function stopCollection(engine: Engine, invoice: InvoiceObj): void {
   });
 }
 
-registerTasks((engine, clock) => {
-  const tasks = [];
-  for (const invoice of engine.store.all('invoice')) {
-    if (engine.store.clockOf(invoice.id) !== clock) continue;
-    if (invoice.status === 'draft' && invoice.automatically_finalizes_at) {
-      tasks.push({
-        at: invoice.automatically_finalizes_at,
-        label: `finalize:${invoice.id}`,
-        run: () => finalizeAndPay(engine, invoice, { offSession: true }),
-      });
-    } else if (invoice.status === 'open' && invoice.next_payment_attempt && invoice.auto_advance) {
-      tasks.push({
+registerTasks('invoice', (engine, invoice) => {
+  if (invoice.status === 'draft' && invoice.automatically_finalizes_at) {
+    return [{ at: invoice.automatically_finalizes_at, label: `finalize:${invoice.id}`, run: () => finalizeAndPay(engine, invoice, { offSession: true }) }];
+  }
+  if (invoice.status === 'open' && invoice.next_payment_attempt && invoice.auto_advance) {
+    return [
+      {
         at: invoice.next_payment_attempt,
         label: `retry:${invoice.id}:${invoice.attempt_count}`,
         run: () => {
           engine.store.internal.invoiceRetries[invoice.id] = (engine.store.internal.invoiceRetries[invoice.id] ?? 0) + 1;
           attemptPayment(engine, invoice, { offSession: true });
         },
-      });
-    }
+      },
+    ];
   }
-  return tasks;
+  return [];
 });
 
 registerIncludable('invoice', 'payments', (engine, obj) => {

@@ -120,15 +120,11 @@ function failRefund(engine: Engine, refund: Stripe.Refund): void {
   });
 }
 
-registerTasks((engine, clock) => {
-  const tasks = [];
-  for (const refund of engine.store.all('refund')) {
-    if (refund.status !== 'succeeded' || engine.store.clockOf(refund.id) !== clock) continue;
-    const pm = refund.payment_method as string | null;
-    if (!pm || engine.store.internal.cards[pm]?.scenario !== 'refund_fails') continue;
-    tasks.push({ at: refund.created + 1, label: `refund-fail:${refund.id}`, run: () => failRefund(engine, refund) });
-  }
-  return tasks;
+registerTasks('refund', (engine, refund) => {
+  if (refund.status !== 'succeeded') return [];
+  const pm = refund.payment_method as string | null;
+  if (!pm || engine.store.internal.cards[pm]?.scenario !== 'refund_fails') return [];
+  return [{ at: refund.created + 1, label: `refund-fail:${refund.id}`, run: () => failRefund(engine, refund) }];
 });
 
 function create(req: ApiRequest, p: CreateRefund): Stripe.Refund {

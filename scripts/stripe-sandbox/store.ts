@@ -65,7 +65,7 @@ export class Store {
     (this.state.objects[kind] as Record<string, Kinds[K]>)[obj.id] = obj;
     this.state.meta[obj.id] = { kind, seq: ++this.state.seq, account: where.account ?? null, clock: where.clock ?? null };
     if (this.indexedState === this.state) {
-      for (const [key, index] of this.indexes) if (key.startsWith(`${kind}.`)) addToIndex(index, (obj as Record<string, unknown>)[key.slice(kind.length + 1)], obj.id);
+      for (const [key, index] of this.indexes) if (key.startsWith(`${kind}.`)) addToIndex(index, valueAt(obj, key.slice(kind.length + 1)), obj.id);
     }
     return obj;
   }
@@ -75,11 +75,11 @@ export class Store {
   private indexedState: State | null = null;
 
   /**
-   * Like list, for objects whose `field` (set at creation, never changed) equals `value`: looked up
-   * in an index instead of scanning every object of the kind (an invoice's payments, read with
-   * each invoice, were a scan of every payment).
+   * Objects of a kind, in any account, whose `field` (a dotted path, set at creation and never
+   * changed) equals `value`: looked up in an index instead of scanning every object of the kind
+   * (an invoice's payments, a customer's invoices — scans that made a wave of n renewals cost n²).
    */
-  listBy<K extends Kind>(kind: K, account: string | null, field: string, value: string): Kinds[K][] {
+  allBy<K extends Kind>(kind: K, field: string, value: string): Kinds[K][] {
     if (this.indexedState !== this.state) {
       this.indexes.clear();
       this.indexedState = this.state;
@@ -88,13 +88,22 @@ export class Store {
     let index = this.indexes.get(key);
     if (!index) {
       index = new Map();
-      for (const [id, obj] of Object.entries(this.state.objects[kind])) addToIndex(index, (obj as Record<string, unknown>)[field], id);
+      for (const [id, obj] of Object.entries(this.state.objects[kind])) addToIndex(index, valueAt(obj, field), id);
       this.indexes.set(key, index);
     }
     const objects = this.state.objects[kind] as Record<string, Kinds[K]>;
-    return [...(index.get(value) ?? [])]
-      .map((id) => objects[id])
-      .filter((obj): obj is Kinds[K] => obj !== undefined && (obj as Record<string, unknown>)[field] === value && this.accountOf((obj as { id: string }).id) === account)
+    const found: Kinds[K][] = [];
+    for (const id of index.get(value) ?? []) {
+      const obj = objects[id];
+      if (obj !== undefined && valueAt(obj, field) === value) found.push(obj);
+    }
+    return found;
+  }
+
+  /** Like list, for objects whose `field` equals `value` (see allBy). */
+  listBy<K extends Kind>(kind: K, account: string | null, field: string, value: string): Kinds[K][] {
+    return this.allBy(kind, field, value)
+      .filter((obj) => this.accountOf((obj as { id: string }).id) === account)
       .sort((a, b) => this.order(b) - this.order(a));
   }
 
@@ -211,6 +220,12 @@ export class Persister {
       this.onError(err);
     }
   }
+}
+
+function valueAt(obj: unknown, path: string): unknown {
+  let value = obj;
+  for (const key of path.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
 }
 
 function addToIndex(index: Map<string, Set<string>>, value: unknown, id: string): void {

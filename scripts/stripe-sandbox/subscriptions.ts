@@ -154,7 +154,7 @@ export function cancelSubscription(engine: Engine, sub: SubscriptionObj, opts: {
   sub.ended_at = now;
   sub.canceled_at ??= now;
   sub.cancellation_details = cancellationDetails(sub.cancellation_details?.reason ?? opts.reason, sub.cancellation_details?.comment ?? null, sub.cancellation_details?.feedback ?? null);
-  for (const invoice of engine.store.all('invoice')) {
+  for (const invoice of engine.store.allBy('invoice', 'customer', sub.customer as string)) {
     if (subscriptionOfInvoice(invoice) === sub.id) stopCollection(engine, invoice);
   }
   delete pendingLines(engine)[sub.id];
@@ -166,7 +166,7 @@ invoiceHooks.paid = (engine, invoice, paymentMethod) => {
   const sub = subId ? engine.store.get('subscription', subId) : undefined;
   if (!sub) return;
   const save = sub.payment_settings?.save_default_payment_method === 'on_subscription';
-  const open = engine.store.all('invoice').some((i) => i.id !== invoice.id && i.status === 'open' && subscriptionOfInvoice(i) === sub.id);
+  const open = engine.store.allBy('invoice', 'customer', sub.customer as string).some((i) => i.id !== invoice.id && i.status === 'open' && subscriptionOfInvoice(i) === sub.id);
   const reactivate = (sub.status === 'incomplete' || sub.status === 'past_due' || sub.status === 'unpaid') && !open;
   if (!reactivate && !(save && paymentMethod && !sub.default_payment_method)) return;
   update(engine, 'subscription', sub.id, (s) => {
@@ -401,30 +401,21 @@ function renew(engine: Engine, sub: SubscriptionObj): void {
 function expireIncomplete(engine: Engine, sub: SubscriptionObj): void {
   sub.status = 'incomplete_expired';
   sub.ended_at = engine.nowOf(sub.id);
-  for (const invoice of engine.store.all('invoice')) {
+  for (const invoice of engine.store.allBy('invoice', 'customer', sub.customer as string)) {
     if (subscriptionOfInvoice(invoice) === sub.id && invoice.status === 'open') voidInvoice(engine, invoice);
   }
   emit(engine, 'customer.subscription.deleted', sub);
 }
 
-registerTasks((engine, clock) => {
-  const tasks = [];
-  for (const sub of engine.store.all('subscription')) {
-    if (engine.store.clockOf(sub.id) !== clock) continue;
-    if (sub.status === 'incomplete') {
-      tasks.push({ at: sub.created + INCOMPLETE_EXPIRY, label: `expire:${sub.id}`, run: () => expireIncomplete(engine, sub) });
-      continue;
-    }
-    if (!['active', 'past_due', 'trialing', 'unpaid'].includes(sub.status)) continue;
-    const { end } = periodOf(sub);
-    if (sub.cancel_at && sub.cancel_at <= end) {
-      const at = sub.cancel_at;
-      tasks.push({ at, label: `cancel:${sub.id}:${at}`, run: () => cancelSubscription(engine, sub, { at, reason: 'cancellation_requested' }) });
-    } else {
-      tasks.push({ at: end, label: `renew:${sub.id}:${end}`, run: () => renew(engine, sub) });
-    }
+registerTasks('subscription', (engine, sub) => {
+  if (sub.status === 'incomplete') return [{ at: sub.created + INCOMPLETE_EXPIRY, label: `expire:${sub.id}`, run: () => expireIncomplete(engine, sub) }];
+  if (!['active', 'past_due', 'trialing', 'unpaid'].includes(sub.status)) return [];
+  const { end } = periodOf(sub);
+  if (sub.cancel_at && sub.cancel_at <= end) {
+    const at = sub.cancel_at;
+    return [{ at, label: `cancel:${sub.id}:${at}`, run: () => cancelSubscription(engine, sub, { at, reason: 'cancellation_requested' }) }];
   }
-  return tasks;
+  return [{ at: end, label: `renew:${sub.id}:${end}`, run: () => renew(engine, sub) }];
 });
 
 customerHooks.onDelete = (engine, customerId) => {
