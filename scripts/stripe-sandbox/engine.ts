@@ -21,6 +21,8 @@ export type SandboxSwitches = {
   webhookShuffle: boolean;
   /** Delay before (first) delivery. */
   webhookDelayMs: number;
+  /** Deliveries in flight at once per endpoint (Stripe sends concurrently; 1 = one after another, in creation order). */
+  webhookParallel: number;
   /** Payouts fail (payout.failed) instead of being paid. */
   payoutFailure: boolean;
   /** Days after the previous failed attempt when a failed subscription invoice is retried. */
@@ -39,6 +41,7 @@ export const DEFAULT_SWITCHES: SandboxSwitches = {
   webhookConcurrent: false,
   webhookShuffle: false,
   webhookDelayMs: 0,
+  webhookParallel: 1,
   payoutFailure: false,
   invoiceRetryDays: [3, 5, 7],
   afterFinalRetry: 'cancel',

@@ -138,6 +138,12 @@ export function parseSwitches(input: Record<string, unknown>): Partial<SandboxSw
       case 'webhookDelayMs':
         out.webhookDelayMs = num(v, key);
         break;
+      case 'webhookParallel': {
+        const n = num(v, key);
+        if (!Number.isInteger(n) || n < 1 || n > 64) throw invalidRequest('Invalid webhookParallel: must be a whole number from 1 to 64', key);
+        out.webhookParallel = n;
+        break;
+      }
       case 'invoiceRetryDays': {
         const arr = Array.isArray(v) ? v : typeof v === 'string' ? (v === '' ? [] : v.split(',')) : [v];
         out.invoiceRetryDays = arr.map((x) => num(x, key));

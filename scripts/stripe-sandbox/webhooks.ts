@@ -141,15 +141,17 @@ export class WebhookDispatcher {
     });
   }
 
-  /** Starts the first due delivery (or a random one, with the shuffle switch) of every endpoint not busy. */
+  /** Starts the first due deliveries (or random ones, with the shuffle switch) of every endpoint with room (webhookParallel). */
   private pump(): void {
     if (this.closed) return;
     this.promote(Date.now());
+    const parallel = this.engine.switches.webhookParallel;
     for (const [endpointId, queue] of this.ready) {
-      if ((this.busyEndpoints.get(endpointId) ?? 0) > 0) continue;
-      const pick = this.engine.switches.webhookShuffle ? queue.removeAt(Math.floor(Math.random() * queue.size)) : queue.pop();
+      while (queue.size > 0 && (this.busyEndpoints.get(endpointId) ?? 0) < parallel) {
+        const pick = this.engine.switches.webhookShuffle ? queue.removeAt(Math.floor(Math.random() * queue.size)) : queue.pop();
+        if (pick) this.start(pick);
+      }
       if (queue.size === 0) this.ready.delete(endpointId);
-      if (pick) this.start(pick);
     }
     this.armTimer();
   }

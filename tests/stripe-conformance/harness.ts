@@ -42,6 +42,7 @@ export type SandboxSwitches = {
   webhookConcurrent?: boolean;
   webhookShuffle?: boolean;
   webhookDelayMs?: number;
+  webhookParallel?: number;
 };
 
 /** The part of the sandbox's public API this suite uses. */

@@ -19,6 +19,7 @@ const OFF = {
   webhookConcurrent: false,
   webhookShuffle: false,
   webhookDelayMs: 0,
+  webhookParallel: 1,
 } as const;
 
 afterEach(async () => {
@@ -118,6 +119,43 @@ sandboxTest('webhookConcurrent: duplicate copies overlap in time', async () => {
     const customer = await ctx.stripe.customers.create({ email: `${uid('conc')}@example.com` });
     await waitFor(() => slow.deliveries.filter((d) => (d.event.data.object as Stripe.Customer).id === customer.id).length >= 2);
     expect(maxInFlight).toBe(2);
+  } finally {
+    await ctx.stripe.webhookEndpoints.del(slow.endpoint!.id);
+    await slow.close();
+  }
+});
+
+sandboxTest('webhookParallel: up to N deliveries to one endpoint at once, every event once; one at a time by default', async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const slow = await startEndpoint(ctx.stripe, {
+    enabledEvents: ['customer.created'],
+    respond: async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 60));
+      inFlight--;
+      return 200;
+    },
+  });
+  const created = async (n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await ctx.stripe.customers.create({ name: `parallel ${i}` })).id);
+    await ctx.sandbox!.flushWebhooks();
+    return ids;
+  };
+  const arrived = (ids: string[]) => slow.events().map((e) => (e.data.object as Stripe.Customer).id).filter((id) => ids.includes(id));
+  try {
+    const serial = await created(4);
+    expect(maxInFlight).toBe(1);
+    expect(arrived(serial)).toEqual(serial);
+
+    await ctx.sandbox!.configure({ webhookParallel: 3 });
+    const parallel = await created(9);
+    expect(maxInFlight).toBe(3);
+    expect([...arrived(parallel)].sort()).toEqual([...parallel].sort());
+    const bad = await fetch(`${ctx.sandbox!.url}/v1/_sandbox/switches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhookParallel: 0 }) });
+    expect(bad.status).toBe(400);
   } finally {
     await ctx.stripe.webhookEndpoints.del(slow.endpoint!.id);
     await slow.close();
