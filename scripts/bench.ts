@@ -18,7 +18,7 @@ import { migrateToLatest } from './lib/migrate.ts';
 import { dataDir, loadDotEnv, repoRoot, runMain, say } from './lib/cli.ts';
 import { insertScript, loadWebhooks } from './bench/intake.ts';
 import { pgbench, pgbenchAvailable } from './bench/pgbench.ts';
-import { startServer } from './bench/server.ts';
+import { startMinimalWebhookServer, startServer } from './bench/server.ts';
 import { median, round } from './bench/stats.ts';
 
 export type Row = { id: string; what: string; baseline: string; measured: Record<string, number>; ratio: number; target: string; pass: boolean };
@@ -33,29 +33,40 @@ async function benchIntake(options: { databaseUrl: string; rounds: number; secon
     STRIPE_WEBHOOK_SECRETS: SECRET,
     WORKER_IN_PROCESS: 'false',
   });
+  // BENCH.md's reference point, "a minimal Node webhook server (HMAC verify + JSON parse + insert)",
+  // measured here too: what any Node server on this machine gets against the same baseline.
+  const minimal = await startMinimalWebhookServer({ DATABASE_URL: options.databaseUrl, WEBHOOK_SECRET: SECRET });
   try {
     say('  warm-up…');
     await loadWebhooks({ url: server.url, secret: SECRET, connections: options.clients, seconds: 2 });
+    await loadWebhooks({ url: minimal.url, secret: SECRET, connections: options.clients, seconds: 2 });
     await pgbench({ url: options.databaseUrl, script: insertScript(), clients: options.clients, seconds: 2 });
 
     const intake: number[] = [];
     const inserts: number[] = [];
+    const minimals: number[] = [];
     const p99s: number[] = [];
     let failures = 0;
     for (let round_ = 1; round_ <= options.rounds; round_ += 1) {
       const base = await pgbench({ url: options.databaseUrl, script: insertScript(), clients: options.clients, seconds: options.seconds });
       const load = await loadWebhooks({ url: server.url, secret: SECRET, connections: options.clients, seconds: options.seconds });
+      const reference = await loadWebhooks({ url: minimal.url, secret: SECRET, connections: options.clients, seconds: options.seconds });
       inserts.push(base.tps);
       intake.push(load.requestsPerSecond);
+      minimals.push(reference.requestsPerSecond);
       p99s.push(load.p99);
       failures += load.non2xx + load.errors;
-      say(`  round ${round_}: pgbench insert ${round(base.tps, 0)} tps · webhook intake ${round(load.requestsPerSecond, 0)} req/s (p99 ${load.p99} ms)`);
+      say(
+        `  round ${round_}: pgbench insert ${round(base.tps, 0)} tps · webhook intake ${round(load.requestsPerSecond, 0)} req/s (p99 ${load.p99} ms) · ` +
+          `minimal Node webhook server ${round(reference.requestsPerSecond, 0)} req/s (${reference.non2xx + reference.errors} failed)`,
+      );
     }
     const max = median(intake);
     const halfRate = await loadWebhooks({ url: server.url, secret: SECRET, connections: options.clients, seconds: options.seconds, overallRate: Math.max(1, Math.floor(max / 2)) });
     const duplicates = await loadWebhooks({ url: server.url, secret: SECRET, connections: options.clients, seconds: options.seconds, duplicates: true });
     failures += halfRate.non2xx + halfRate.errors + duplicates.non2xx + duplicates.errors;
     say(`  half rate (${Math.floor(max / 2)} req/s): p99 ${halfRate.p99} ms · 100 % duplicates: ${round(duplicates.requestsPerSecond, 0)} req/s, p99 ${duplicates.p99} ms`);
+    say(`  the minimal Node webhook server reaches ${round(median(minimals) / median(inserts), 2)}× of pgbench here (BENCH.md's reference machine: 0.56×); intake is ${round(max / median(minimals), 2)}× of it`);
     const ratio = max / median(inserts);
     return {
       id: '1',
@@ -69,12 +80,16 @@ async function benchIntake(options: { databaseUrl: string; rounds: number; secon
         duplicatesRequestsPerSecond: round(duplicates.requestsPerSecond, 0),
         duplicatesP99Ms: duplicates.p99,
         failedRequests: failures,
+        minimalServerRequestsPerSecond: round(median(minimals), 0),
+        minimalServerRatio: round(median(minimals) / median(inserts), 3),
+        intakeVsMinimalServer: round(max / median(minimals), 3),
       },
       ratio: round(ratio, 3),
       target: '≥ 0.6×; p99 ≤ 100 ms at half of max rate; no failed requests',
       pass: ratio >= 0.6 && halfRate.p99 <= 100 && failures === 0,
     };
   } finally {
+    await minimal.stop();
     await server.stop();
   }
 }
