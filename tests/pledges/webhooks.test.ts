@@ -36,6 +36,25 @@ async function stripeRequests() {
   return { reads, record: { start: () => appStripe.on('response', listener), stop: () => appStripe.off('response', listener) } };
 }
 
+/**
+ * Renewals stored while no worker runs (a backlog, as after an outage), then drained by the
+ * worker; returns the app's Stripe requests during the drain.
+ */
+async function drainBacklog(store: () => Promise<void>): Promise<string[]> {
+  const { reads, record } = await stripeRequests();
+  await story.worker.stop();
+  try {
+    await store();
+    await story.sandbox.flushWebhooks();
+    record.start();
+  } finally {
+    await story.restartWorker();
+  }
+  await story.settle();
+  record.stop();
+  return reads;
+}
+
 /** What a pledge looks like to the patron, the maker and the ledger: compared across delivery orders. */
 async function pledgeState(pledgeId: string) {
   const pledge = await story.pledgeRow(pledgeId);
@@ -320,21 +339,13 @@ test("a renewal's events waiting together cost Stripe one read of the invoice (w
   const pat = await story.patron();
   const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
   const { current_period_end } = await story.pledgeRow(pledgeId);
-  const { reads, record } = await stripeRequests();
 
-  await story.worker.stop();
-  try {
-    // The renewal's webhooks are stored while no worker runs: a backlog, as after an outage.
+  const reads = await drainBacklog(async () => {
     await renewWithoutSettling(pat, current_period_end);
     await story.sandbox.flushWebhooks();
     const waiting = await story.db.selectFrom('stripe_events').select('type').where('processed_at', 'is', null).execute();
     expect(waiting.map((row) => row.type)).toEqual(expect.arrayContaining(['customer.subscription.updated', 'invoice.paid', 'charge.succeeded']));
-    record.start();
-  } finally {
-    await story.restartWorker();
-  }
-  await story.settle();
-  record.stop();
+  });
 
   expect(reads.sort()).toEqual(['GET /v1/invoices/:id', 'GET /v1/payment_intents/:id']);
   const state = await pledgeState(pledgeId);
@@ -355,20 +366,9 @@ test("a wave of renewals waiting together is read as lists: a page of invoices a
     const pledgeId = await story.pledge(pat, project.url, { tierId: tiers[0]!.id });
     patrons.push({ pat, pledgeId, periodEnd: (await story.pledgeRow(pledgeId)).current_period_end! });
   }
-  const { reads, record } = await stripeRequests();
-
-  await story.worker.stop();
-  try {
-    for (const { pat, periodEnd } of patrons) {
-      await renewWithoutSettling(pat, periodEnd);
-    }
-    await story.sandbox.flushWebhooks();
-    record.start();
-  } finally {
-    await story.restartWorker();
-  }
-  await story.settle();
-  record.stop();
+  const reads = await drainBacklog(async () => {
+    for (const { pat, periodEnd } of patrons) await renewWithoutSettling(pat, periodEnd);
+  });
 
   expect(reads.sort()).toEqual(['GET /v1/charges', 'GET /v1/invoices']);
   for (const { pledgeId, periodEnd } of patrons) {

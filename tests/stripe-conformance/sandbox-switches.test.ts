@@ -101,24 +101,30 @@ sandboxTest('webhookDuplicates 1: the same event id is delivered twice, both sig
   expect(ctx.webhooks.events().filter((e) => e.type === 'customer.created' && (e.data.object as Stripe.Customer).id === customer.id)).toHaveLength(1);
 });
 
-sandboxTest('webhookConcurrent: duplicate copies overlap in time', async () => {
+/** An endpoint for customer.created that answers after `delayMs` and counts the deliveries it has in flight at once. */
+async function slowEndpoint(delayMs: number) {
   let inFlight = 0;
   let maxInFlight = 0;
-  const slow = await startEndpoint(ctx.stripe, {
+  const receiver = await startEndpoint(ctx.stripe, {
     enabledEvents: ['customer.created'],
     respond: async () => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, delayMs));
       inFlight--;
       return 200;
     },
   });
+  return { receiver, maxInFlight: () => maxInFlight };
+}
+
+sandboxTest('webhookConcurrent: duplicate copies overlap in time', async () => {
+  const { receiver: slow, maxInFlight } = await slowEndpoint(150);
   try {
     await ctx.sandbox!.configure({ webhookDuplicates: 1, webhookConcurrent: true });
     const customer = await ctx.stripe.customers.create({ email: `${uid('conc')}@example.com` });
     await waitFor(() => slow.deliveries.filter((d) => (d.event.data.object as Stripe.Customer).id === customer.id).length >= 2);
-    expect(maxInFlight).toBe(2);
+    expect(maxInFlight()).toBe(2);
   } finally {
     await ctx.stripe.webhookEndpoints.del(slow.endpoint!.id);
     await slow.close();
@@ -126,18 +132,7 @@ sandboxTest('webhookConcurrent: duplicate copies overlap in time', async () => {
 });
 
 sandboxTest('webhookParallel: up to N deliveries to one endpoint at once, every event once; one at a time by default', async () => {
-  let inFlight = 0;
-  let maxInFlight = 0;
-  const slow = await startEndpoint(ctx.stripe, {
-    enabledEvents: ['customer.created'],
-    respond: async () => {
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((r) => setTimeout(r, 60));
-      inFlight--;
-      return 200;
-    },
-  });
+  const { receiver: slow, maxInFlight } = await slowEndpoint(60);
   const created = async (n: number) => {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) ids.push((await ctx.stripe.customers.create({ name: `parallel ${i}` })).id);
@@ -147,12 +142,12 @@ sandboxTest('webhookParallel: up to N deliveries to one endpoint at once, every 
   const arrived = (ids: string[]) => slow.events().map((e) => (e.data.object as Stripe.Customer).id).filter((id) => ids.includes(id));
   try {
     const serial = await created(4);
-    expect(maxInFlight).toBe(1);
+    expect(maxInFlight()).toBe(1);
     expect(arrived(serial)).toEqual(serial);
 
     await ctx.sandbox!.configure({ webhookParallel: 3 });
     const parallel = await created(9);
-    expect(maxInFlight).toBe(3);
+    expect(maxInFlight()).toBe(3);
     expect([...arrived(parallel)].sort()).toEqual([...parallel].sort());
     const bad = await fetch(`${ctx.sandbox!.url}/v1/_sandbox/switches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ webhookParallel: 0 }) });
     expect(bad.status).toBe(400);
